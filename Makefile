@@ -1,0 +1,88 @@
+# omni: GNU make build of the daemon suite.
+#
+#   make            build every program in place
+#   make check      unit and integration tests (as root)
+#   make demo       a live mesh in network namespaces (as root)
+#   make install    DESTDIR and PREFIX honoured
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec/omni
+MANDIR	?= $(PREFIX)/share/man
+EXAMPLEDIR ?= $(PREFIX)/share/examples/omni
+SYSCONFDIR ?= /etc
+
+CC	?= cc
+PKGS	 = libevent libsodium libmnl libcbor yaml-0.1 libseccomp libbsd-overlay
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+	   -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
+	   -D_GNU_SOURCE -Icommon $(PKG_CFLAGS) \
+	   -DOMNI_LIBEXECDIR='"$(LIBEXECDIR)"'
+LDLIBS	+= $(PKG_LIBS)
+
+ifeq ($(SANITIZE),1)
+CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS	+= -fsanitize=address,undefined
+endif
+
+PROGS	 =
+TESTS	 =
+all:
+
+include common/Makefile.inc
+include parent/Makefile.inc
+include signald/Makefile.inc
+include wgctld/Makefile.inc
+include metricsd/Makefile.inc
+include omnictl/Makefile.inc
+include regress/Makefile.inc
+
+all: $(PROGS)
+
+%.o: %.c
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(shell find . -name '*.d' 2>/dev/null)
+
+deps:
+	@sh regress/deps.sh
+
+demo: deps all
+	sh regress/demo.sh
+
+check: deps all $(TESTS)
+	sh regress/run.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(EXAMPLEDIR)
+	install -m 0755 parent/omnid omnictl/omnictl $(DESTDIR)$(SBINDIR)/
+	install -m 0755 signald/signald wgctld/wgctld metricsd/metricsd \
+	    $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0644 man/omni.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/omnid.8 man/omnictl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 etc/omni.conf $(DESTDIR)$(EXAMPLEDIR)/
+	@if [ -z "$(DESTDIR)" ]; then sh regress/adduser.sh; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/omnid $(DESTDIR)$(SBINDIR)/omnictl \
+	    $(DESTDIR)$(LIBEXECDIR)/signald $(DESTDIR)$(LIBEXECDIR)/wgctld \
+	    $(DESTDIR)$(LIBEXECDIR)/metricsd \
+	    $(DESTDIR)$(MANDIR)/man5/omni.conf.5 \
+	    $(DESTDIR)$(MANDIR)/man8/omnid.8 $(DESTDIR)$(MANDIR)/man8/omnictl.8 \
+	    $(DESTDIR)$(EXAMPLEDIR)/omni.conf
+	-rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(EXAMPLEDIR) 2>/dev/null
+
+lint-man:
+	mandoc -Tlint -Wwarning man/*.5 man/*.8
+
+clean:
+	rm -f $(PROGS) $(TESTS) $(CLEANFILES)
+	find . -name '*.o' -delete -o -name '*.d' -delete -o -name '*.a' -delete
+
+.PHONY: all deps demo check install uninstall clean lint-man

@@ -1,0 +1,314 @@
+/*
+ * Shared definitions of the omni daemon suite: process identities,
+ * internal message types and the fixed-size payloads they carry.
+ *
+ * Every payload is a plain struct of fixed size so that a receiver
+ * can check the exact length before touching it.  Strings inside
+ * payloads are fixed arrays that the receiver must find NUL
+ * terminated (see omni_str_valid()).
+ */
+#ifndef OMNI_H
+#define OMNI_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <stdint.h>
+
+#define OMNI_VERSION		"0.1.0"
+#define OMNI_CONF_FILE		"/etc/omni.conf"
+#define OMNI_CTL_SOCKET		"/var/run/omnid.sock"
+#define OMNI_USER		"_omnid"
+#define OMNI_CHROOT		"/var/lib/omni/empty"
+#define OMNI_METRICS_ADDR	"127.0.0.1"
+#define OMNI_METRICS_PORT	9090
+#define OMNI_NUCLEUS_PORT	51900
+#define OMNI_WG_PORT		51820
+#define OMNI_HEARTBEAT		10	/* seconds */
+#define OMNI_PEER_TIMEOUT	60	/* seconds */
+#define OMNI_KEEPALIVE		25	/* seconds */
+#define OMNI_MTU		1420
+
+#define OMNI_IFNAMSIZ		16
+#define OMNI_NAMESIZ		64	/* cluster names */
+#define OMNI_PATHSIZ		256
+#define OMNI_MSGSIZ		512	/* error and status texts */
+#define OMNI_MAX_NUCLEI		8
+#define OMNI_MAX_IFACES		16
+#define OMNI_KEYLEN		32
+#define OMNI_SECRET_MIN		16	/* characters */
+
+/* The imsg socket to the parent is at this descriptor in every child. */
+#define OMNI_PARENT_FD		3
+
+enum omni_proc {
+	PROC_PARENT = 0,
+	PROC_CONFIG,
+	PROC_SIGNALD,
+	PROC_WGCTLD,
+	PROC_METRICSD,
+	PROC_CONTROL,	/* an omnictl client on the control socket */
+	PROC_MAX
+};
+#define PROC_BIT(p)		(1u << (p))
+
+enum imsg_type {
+	IMSG_NONE = 0,
+
+	/* parent <-> config parser */
+	IMSG_CONF_FILE,		/* P->C fd: struct conf_file */
+	IMSG_CONF_GLOBAL,	/* C->P struct conf_global */
+	IMSG_CONF_NUCLEUS,	/* C->P struct conf_nucleus */
+	IMSG_CONF_IFACE,	/* C->P struct conf_iface */
+	IMSG_CONF_ERROR,	/* C->P struct omni_text */
+	IMSG_CONF_END,		/* C->P nothing: config complete and valid */
+
+	/* parent -> children: configuration, streamed then swapped */
+	IMSG_RECONF_GLOBAL,	/* struct conf_global */
+	IMSG_RECONF_NUCLEUS,	/* struct sig_nucleus (signald only) */
+	IMSG_RECONF_IFACE,	/* struct sig_iface (signald) / iface_info */
+	IMSG_RECONF_END,	/* nothing */
+
+	/* parent -> children: sockets (descriptor attached) */
+	IMSG_SOCK_NUCLEUS,	/* P->signald: bound UDP socket, no payload */
+	IMSG_SOCK_EDGE,		/* P->signald: struct sock_edge */
+	IMSG_SOCK_CONTROL,	/* P->wgctld: struct sock_control */
+	IMSG_SOCK_METRICS,	/* P->metricsd: listening TCP, no payload */
+
+	/* signald -> parent -> wgctld: the peer set of one interface */
+	IMSG_PEERS_BEGIN,	/* struct peer_set_hdr */
+	IMSG_PEERS_PEER,	/* struct omni_peer */
+	IMSG_PEERS_END,		/* struct peer_set_hdr */
+
+	/* wgctld -> parent: WireGuard changes, validated and applied */
+	IMSG_WG_PEER_SET,	/* struct wg_peer_req */
+	IMSG_WG_PEER_DEL,	/* struct wg_peer_req */
+	/* parent -> wgctld after a restart: what is applied now */
+	IMSG_WG_STATE_PEER,	/* struct wg_peer_req */
+	IMSG_WG_STATE_END,	/* nothing */
+
+	/* wgctld <-> parent: live WireGuard state, peerid = request id */
+	IMSG_WG_STATS_REQ,	/* W->P struct wg_stats_req */
+	IMSG_WG_STATS_PEER,	/* P->W struct wg_peer_stats */
+	IMSG_WG_STATS_END,	/* P->W struct wg_stats_req */
+
+	/* control: omnictl <-> wgctld, and wgctld <-> parent */
+	IMSG_CTL_SHOW_PEERS,	/* struct ctl_show (filter) */
+	IMSG_CTL_SHOW_IFACE,	/* nothing */
+	IMSG_CTL_RELOAD,	/* nothing; W->P with peerid = client */
+	IMSG_CTL_LOG_VERBOSE,	/* int; broadcast by the parent */
+	IMSG_CTL_PEER,		/* struct ctl_peer */
+	IMSG_CTL_IFACE,		/* struct iface_info */
+	IMSG_CTL_RESULT,	/* struct ctl_result */
+	IMSG_CTL_END,		/* nothing */
+
+	/* children -> parent -> metricsd: counter snapshots */
+	IMSG_METRIC,		/* struct omni_metric */
+	IMSG_METRIC_END,	/* nothing: snapshot of the sender complete */
+
+	IMSG_TYPE_MAX
+};
+
+struct omni_text {
+	char		 text[OMNI_MSGSIZ];
+};
+
+/* A socket address small enough to embed: IPv4 or IPv6. */
+struct omni_addr {
+	union {
+		struct sockaddr		 sa;
+		struct sockaddr_in	 sin;
+		struct sockaddr_in6	 sin6;
+	};
+};
+
+/* A virtual IP with its prefix length. */
+struct omni_prefix {
+	uint8_t		 af;		/* AF_INET or AF_INET6 */
+	uint8_t		 plen;
+	uint8_t		 addr[16];
+};
+
+enum omni_backend {
+	BACKEND_AUTO = 0,
+	BACKEND_USERSPACE,
+	BACKEND_KERNEL
+};
+
+struct conf_file {
+	char		 path[OMNI_PATHSIZ];
+};
+
+struct conf_global {
+	char		 user[OMNI_NAMESIZ];
+	char		 chroot[OMNI_PATHSIZ];
+	char		 control[OMNI_PATHSIZ];
+	struct omni_addr metrics;	/* port 0: metrics disabled */
+	int		 metrics_enabled;
+	char		 wireguard_go[OMNI_PATHSIZ];
+	int		 verbose;
+	/* resolved by the parent, sent on to children */
+	uid_t		 uid;
+	gid_t		 gid;
+};
+
+struct conf_nucleus {
+	struct omni_addr listen;
+	char		 secret[128];	/* config parser -> parent only */
+	char		 secret_file[OMNI_PATHSIZ];
+	uint32_t	 peer_timeout;	/* seconds */
+};
+
+struct conf_iface {
+	char		 name[OMNI_IFNAMSIZ];
+	char		 cluster[OMNI_NAMESIZ];
+	char		 secret[128];	/* config parser -> parent only */
+	char		 secret_file[OMNI_PATHSIZ];
+	char		 identity[OMNI_PATHSIZ];
+	struct omni_prefix address;
+	uint16_t	 listen_port;
+	uint16_t	 mtu;
+	uint32_t	 keepalive;	/* seconds, 0 = off */
+	uint32_t	 heartbeat;	/* seconds */
+	uint32_t	 peer_timeout;	/* seconds */
+	int		 backend;	/* enum omni_backend */
+	int		 nnuclei;
+	struct omni_addr nuclei[OMNI_MAX_NUCLEI];
+};
+
+/*
+ * What signald gets: never the secret itself, only keys derived from
+ * it.  For the nucleus the derivation root (from which each cluster's
+ * key follows), for an edge its own cluster's key.
+ */
+struct sig_nucleus {
+	uint8_t		 root[OMNI_KEYLEN];
+	uint32_t	 peer_timeout;
+};
+
+struct sig_iface {
+	uint32_t	 ifid;		/* stable index of the interface */
+	char		 name[OMNI_IFNAMSIZ];
+	char		 cluster[OMNI_NAMESIZ];
+	uint8_t		 key[OMNI_KEYLEN];	/* signaling key */
+	uint8_t		 pubkey[OMNI_KEYLEN];	/* WireGuard public key */
+	struct omni_prefix vip;
+	uint16_t	 wg_port;
+	uint32_t	 heartbeat;
+	int		 nnuclei;
+	struct omni_addr nuclei[OMNI_MAX_NUCLEI];
+};
+
+struct sock_edge {
+	uint32_t	 ifid;
+	uint8_t		 af;
+};
+
+struct sock_control {
+	int		 readonly;
+};
+
+/* What wgctld, metricsd and omnictl know of an interface. */
+struct iface_info {
+	uint32_t	 ifid;
+	char		 name[OMNI_IFNAMSIZ];
+	char		 cluster[OMNI_NAMESIZ];
+	char		 backend[16];	/* "userspace" or "kernel" */
+	uint8_t		 pubkey[OMNI_KEYLEN];
+	struct omni_prefix vip;
+	uint16_t	 listen_port;
+	uint16_t	 mtu;
+	uint32_t	 keepalive;
+	int		 nnuclei;
+	struct omni_addr nuclei[OMNI_MAX_NUCLEI];
+};
+
+struct peer_set_hdr {
+	uint32_t	 ifid;
+	uint32_t	 count;		/* peers in this set (END: as sent) */
+};
+
+/* One peer as signaling learned it. */
+struct omni_peer {
+	uint32_t	 ifid;
+	uint8_t		 pubkey[OMNI_KEYLEN];
+	struct omni_prefix vip;
+	struct omni_addr endpoint;
+};
+
+/* A change to one WireGuard peer, as wgctld asks the parent for it. */
+struct wg_peer_req {
+	uint32_t	 ifid;
+	uint8_t		 pubkey[OMNI_KEYLEN];
+	struct omni_addr endpoint;	/* AF_UNSPEC: none */
+	struct omni_prefix allowed;	/* the peer's VIP, host prefix */
+	uint16_t	 keepalive;
+};
+
+struct wg_stats_req {
+	uint32_t	 ifid;
+	uint32_t	 count;
+};
+
+struct wg_peer_stats {
+	uint32_t	 ifid;
+	uint8_t		 pubkey[OMNI_KEYLEN];
+	struct omni_addr endpoint;
+	int64_t		 last_handshake;	/* unix seconds, 0 = never */
+	uint64_t	 rx_bytes;
+	uint64_t	 tx_bytes;
+};
+
+struct ctl_show {
+	struct omni_prefix vip;		/* af 0: all peers */
+};
+
+struct ctl_peer {
+	char		 ifname[OMNI_IFNAMSIZ];
+	uint8_t		 pubkey[OMNI_KEYLEN];
+	struct omni_prefix vip;
+	struct omni_addr endpoint;
+	int64_t		 last_handshake;
+	uint64_t	 rx_bytes;
+	uint64_t	 tx_bytes;
+};
+
+struct ctl_result {
+	int		 ok;
+	char		 text[OMNI_MSGSIZ];
+};
+
+enum omni_metric_type {
+	METRIC_COUNTER = 1,
+	METRIC_GAUGE
+};
+
+/*
+ * One sample.  The name must be one metricsd knows (common/metrics.h);
+ * labels are preformatted Prometheus label pairs without braces.
+ */
+struct omni_metric {
+	char		 name[64];
+	char		 labels[160];
+	double		 value;
+};
+
+/* util.c */
+int		 omni_str_valid(const char *, size_t);
+const char	*omni_addr_str(const struct omni_addr *, char *, size_t);
+int		 omni_addr_parse(const char *, uint16_t, struct omni_addr *);
+socklen_t	 omni_addr_len(const struct omni_addr *);
+uint16_t	 omni_addr_port(const struct omni_addr *);
+const char	*omni_prefix_str(const struct omni_prefix *, char *, size_t);
+int		 omni_prefix_parse(const char *, struct omni_prefix *);
+int		 omni_prefix_eq(const struct omni_prefix *,
+		    const struct omni_prefix *);
+int		 omni_key_to_base64(const uint8_t *, char *, size_t);
+int		 omni_key_from_base64(const char *, uint8_t *);
+const char	*omni_proc_name(enum omni_proc);
+
+#define OMNI_ADDRSTRLEN		64	/* "[v6]:port" */
+#define OMNI_PREFIXSTRLEN	64
+#define OMNI_KEY_B64LEN		45	/* 44 characters and a NUL */
+
+#endif

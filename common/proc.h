@@ -1,0 +1,68 @@
+/*
+ * Process plumbing shared by omnid and its children: imsg channels
+ * driven by libevent with per-process dispatch tables, and the
+ * sandbox every child enters before its event loop.
+ */
+#ifndef OMNI_PROC_H
+#define OMNI_PROC_H
+
+#include <event.h>
+
+#include "imsg.h"
+#include "omni.h"
+
+struct imsgev;
+
+#define IMSG_LEN_ANY	((size_t)-1)
+
+/*
+ * One row of a dispatch table: a message type, the processes allowed
+ * to send it, its exact payload length (or IMSG_LEN_ANY for variable
+ * ones the handler checks itself), whether it carries a descriptor,
+ * and the handler.  A message that matches no row is fatal.
+ */
+struct proc_dispatch {
+	uint32_t	 type;
+	uint32_t	 from;		/* PROC_BIT mask */
+	size_t		 len;
+	int		 wants_fd;
+	void		(*handler)(struct imsgev *, struct imsg *);
+};
+
+struct imsgev {
+	struct imsgbuf			 ibuf;
+	struct event			 ev;
+	short				 events;
+	enum omni_proc			 peer;	/* who is on the other end */
+	const struct proc_dispatch	*table;
+	/* called when the peer closed or sent garbage; NULL: fatal */
+	void				(*closed)(struct imsgev *);
+	void				*arg;
+	uint32_t			 id;
+	int				 fatal_on_error;
+};
+
+void	imsgev_init(struct imsgev *, int, enum omni_proc,
+	    const struct proc_dispatch *, void (*)(struct imsgev *), void *);
+void	imsgev_clear(struct imsgev *);
+int	imsgev_compose(struct imsgev *, uint32_t, uint32_t, int,
+	    const void *, size_t);
+void	imsgev_update(struct imsgev *);
+void	imsgev_dispatch(int, short, void *);
+
+/* Sandbox of a child: see proc.c for the order of the steps. */
+struct proc_sandbox {
+	const char	*name;
+	uid_t		 uid;
+	gid_t		 gid;
+	const char	*chroot;
+	const int	*syscalls;	/* extra, terminated by -1 */
+	int		 allow_tcp_bind;
+};
+
+void	proc_sandbox(const struct proc_sandbox *);
+int	proc_child_args(int, char **, int *, int *, uid_t *, gid_t *,
+	    char **);
+int	proc_landlock_abi(void);
+
+#endif
