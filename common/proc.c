@@ -19,6 +19,8 @@
 #include <linux/landlock.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <grp.h>
 #include <seccomp.h>
 #include <stdlib.h>
@@ -368,4 +370,60 @@ proc_sandbox(const struct proc_sandbox *sb)
 	proc_seccomp(sb);
 	log_debug("sandboxed: uid %u, root %s, landlock abi %d",
 	    (unsigned)sb->uid, sb->chroot, abi);
+}
+
+/* --- spawning ------------------------------------------------------- */
+
+/*
+ * fork + exec a child program with its channel at OMNI_PARENT_FD and
+ * the standard child arguments.  procarg, when set, is passed as
+ * "-P procarg" first (used when omnid re-executes itself as a helper).
+ * Every other descriptor except stdin/out/err is closed in the child.
+ */
+pid_t
+proc_spawn(const char *path, const char *argv0, const char *procarg,
+    int fd, uid_t uid, gid_t gid, const char *root, int debug, int verbose)
+{
+	char	*argv[16], ubuf[16], gbuf[16];
+	int	 argc = 0, i;
+	pid_t	 pid;
+
+	snprintf(ubuf, sizeof(ubuf), "%u", (unsigned)uid);
+	snprintf(gbuf, sizeof(gbuf), "%u", (unsigned)gid);
+	argv[argc++] = (char *)argv0;
+	if (procarg != NULL) {
+		argv[argc++] = "-P";
+		argv[argc++] = (char *)procarg;
+	}
+	argv[argc++] = "-U";
+	argv[argc++] = ubuf;
+	argv[argc++] = "-G";
+	argv[argc++] = gbuf;
+	argv[argc++] = "-R";
+	argv[argc++] = (char *)root;
+	if (debug)
+		argv[argc++] = "-d";
+	for (i = 0; i < verbose && i < 3; i++)
+		argv[argc++] = "-v";
+	argv[argc] = NULL;
+
+	switch (pid = fork()) {
+	case -1:
+		log_warn("fork %s", argv0);
+		return -1;
+	case 0:
+		break;
+	default:
+		return pid;
+	}
+	if (fd != OMNI_PARENT_FD) {
+		if (dup2(fd, OMNI_PARENT_FD) == -1)
+			_exit(127);
+	} else if (fcntl(fd, F_SETFD, 0) == -1)
+		_exit(127);
+	if (close_range(OMNI_PARENT_FD + 1, ~0U, 0) == -1)
+		_exit(127);
+	execv(path, argv);
+	dprintf(STDERR_FILENO, "omnid: exec %s: %s\n", path, strerror(errno));
+	_exit(127);
 }
