@@ -51,11 +51,17 @@ all: $(PROGS)
 deps:
 	@sh regress/deps.sh
 
-demo: deps all
+# deps first, then a fresh make: pkg-config flags are read at start-up,
+# before deps could have installed the libraries.
+demo: deps
+	$(MAKE) all
 	sh regress/demo.sh
 
-check: deps all $(TESTS)
-	sh regress/run.sh
+check: deps
+	$(MAKE) all tests
+	sh regress/run.sh $(TESTS)
+
+tests: $(TESTS)
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
@@ -85,4 +91,5 @@ clean:
 	rm -f $(PROGS) $(TESTS) $(CLEANFILES)
 	find . -name '*.o' -delete -o -name '*.d' -delete -o -name '*.a' -delete
 
-.PHONY: all deps demo check install uninstall clean lint-man
+
+.PHONY: all tests deps demo check install uninstall clean lint-man

@@ -1,0 +1,12 @@
+#!/bin/sh
+# Create the unprivileged user the children run as, and the empty
+# directory they chroot into.  Idempotent.
+set -e
+USER_NAME=${OMNI_USER:-_omnid}
+if ! getent passwd "$USER_NAME" >/dev/null; then
+	useradd --system --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin --user-group "$USER_NAME"
+	echo "created user $USER_NAME"
+fi
+install -d -m 0700 -o root -g root /var/lib/omni
+install -d -m 0755 -o root -g root /var/lib/omni/empty

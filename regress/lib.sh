@@ -1,0 +1,179 @@
+# Shared shell helpers of the demo and the integration tests.
+#
+# A "lab" is a set of network namespaces on one LAN segment: a bridge
+# in the namespace ${LAB}-lan and one namespace per host, joined by
+# veth pairs.  Hosts get 198.18.0.N/24 (the benchmarking range; it
+# exists only inside these namespaces).  Everything a lab creates is
+# named after $LAB and removed by lab_cleanup, which callers run from
+# an EXIT trap so that it also runs when a test fails.
+
+TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
+OMNID=$TOP/parent/omnid
+OMNICTL=$TOP/omnictl/omnictl
+LAB=${LAB:-omt$$}
+LABDIR=${LABDIR:-}
+LAB_HOSTS=""
+LAB_PIDS=""
+SECRET=${SECRET:-lab-secret-0123456789abcdef}
+
+lab_init() {
+	LABDIR=$(mktemp -d /tmp/omni-lab.XXXXXX)
+	ip netns add "$LAB-lan"
+	ip -n "$LAB-lan" link add br0 type bridge
+	ip -n "$LAB-lan" link set br0 up
+	ip -n "$LAB-lan" link set lo up
+}
+
+# lab_host NAME N: a host namespace with address 198.18.0.N
+lab_host() {
+	ns="$LAB-$1"
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+	ip link add "$LAB$2a" type veth peer name "$LAB$2b"
+	ip link set "$LAB$2a" netns "$ns"
+	ip link set "$LAB$2b" netns "$LAB-lan"
+	ip -n "$ns" link set "$LAB$2a" name eth0
+	ip -n "$ns" addr add "198.18.0.$2/24" dev eth0
+	ip -n "$ns" link set eth0 up
+	ip -n "$LAB-lan" link set "$LAB$2b" master br0
+	ip -n "$LAB-lan" link set "$LAB$2b" up
+	LAB_HOSTS="$LAB_HOSTS $1"
+}
+
+# lab_nucleus_conf HOST N: a nucleus on 198.18.0.N
+lab_nucleus_conf() {
+	f=$LABDIR/$1.conf
+	cat > "$f" <<EOT
+control-socket: $LABDIR/$1.sock
+metrics:
+  listen: 127.0.0.1:9090
+nucleus:
+  listen: 198.18.0.$2:51900
+  secret: "$SECRET"
+  peer-timeout: 15
+EOT
+	chmod 0600 "$f"
+}
+
+# lab_edge_conf HOST VIPHOST NUCLEUSHOST [SECRET]
+lab_edge_conf() {
+	f=$LABDIR/$1.conf
+	cat > "$f" <<EOT
+control-socket: $LABDIR/$1.sock
+metrics:
+  listen: 127.0.0.1:9090
+interfaces:
+  - name: $LAB$1
+    cluster: lab
+    secret: "${4:-$SECRET}"
+    identity: $LABDIR/$1.key
+    address: 10.77.0.$2/24
+    listen-port: 51820
+    heartbeat: 2
+    peer-timeout: 15
+    nuclei:
+      - 198.18.0.$3:51900
+EOT
+	chmod 0600 "$f"
+}
+
+# lab_start HOST: run omnid -d in the host's namespace
+lab_start() {
+	ip netns exec "$LAB-$1" "$OMNID" -d ${OMNI_VERBOSE:+-v} \
+	    -f "$LABDIR/$1.conf" >"$LABDIR/$1.log" 2>&1 &
+	eval "PID_$1=$!"
+	LAB_PIDS="$LAB_PIDS $!"
+}
+
+lab_stop() {
+	eval "pid=\$PID_$1"
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	eval "PID_$1="
+}
+
+lab_ctl() {
+	h=$1; shift
+	ip netns exec "$LAB-$h" "$OMNICTL" -s "$LABDIR/$h.sock" "$@"
+}
+
+# wait_for SECONDS COMMAND...: poll until the command succeeds
+wait_for() {
+	t=$1; shift
+	end=$(( $(date +%s) + t ))
+	while [ "$(date +%s)" -le "$end" ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# ping_vip HOST VIPHOST: one ping through the tunnel
+ping_vip() {
+	ip netns exec "$LAB-$1" ping -c 1 -W 1 "10.77.0.$2"
+}
+
+# child_pid HOST NAME: the pid of one child of that host's omnid
+child_pid() {
+	eval "ppid=\$PID_$1"
+	pgrep -P "$ppid" -x "$2" | head -n 1
+}
+
+lab_cleanup() {
+	for h in $LAB_HOSTS; do
+		lab_stop "$h"
+	done
+	# A crashed omnid may leave its wireguard-go behind.
+	pkill -f "wireguard-go -f $LAB" 2>/dev/null
+	for h in $LAB_HOSTS lan; do
+		ip netns del "$LAB-$h" 2>/dev/null
+	done
+	rm -f /var/run/wireguard/"$LAB"*.sock
+	if [ -n "$LABDIR" ] && [ -z "$KEEP_LOGS" ]; then
+		rm -rf "$LABDIR"
+	fi
+}
+
+lab_dump_logs() {
+	for h in $LAB_HOSTS; do
+		[ -f "$LABDIR/$h.log" ] || continue
+		echo "# ---- $h ----"
+		sed 's/^/# /' "$LABDIR/$h.log" | tail -n "${1:-40}"
+	done
+}
+
+# TAP
+T_N=0
+T_FAILED=0
+ok() {
+	T_N=$((T_N + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $T_N - $2"
+	else
+		echo "not ok $T_N - $2"
+		T_FAILED=$((T_FAILED + 1))
+	fi
+}
+check() {
+	desc=$1; shift
+	"$@" >/dev/null 2>&1
+	ok $? "$desc"
+}
+done_testing() {
+	echo "1..$T_N"
+	[ "$T_FAILED" -eq 0 ] || lab_dump_logs 60
+	[ "$T_FAILED" -eq 0 ]
+}
+
+require_root() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "Bail out! integration tests need root (network namespaces)"
+		exit 1
+	fi
+}

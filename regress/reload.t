@@ -1,0 +1,56 @@
+#!/bin/sh
+# Reload by SIGHUP and by omnictl: an invalid configuration leaves the
+# running one untouched and says why; a valid one is applied without
+# dropping the tunnels that did not change.
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/regress/lib.sh"
+require_root
+trap 'lab_cleanup' EXIT
+trap 'exit 1' INT TERM
+
+lab_init
+lab_host nuc 1
+lab_host e1 2
+lab_host e2 3
+lab_nucleus_conf nuc 1
+lab_edge_conf e1 2 1
+lab_edge_conf e2 3 1
+lab_start nuc
+lab_start e1
+lab_start e2
+check "mesh up" wait_for 30 ping_vip e1 3
+
+cp "$LABDIR/e1.conf" "$LABDIR/e1.good"
+ip netns exec "$LAB-e1" ping -q -c 60 -i 0.1 -W 1 10.77.0.3 >"$LABDIR/ping" 2>&1 &
+pp=$!
+
+# A broken file: omnictl reload reports the error with its position.
+sed -i 's/listen-port: 51820/listen-port: banana/' "$LABDIR/e1.conf"
+out=$(lab_ctl e1 reload 2>&1)
+rc=$?
+ok $([ $rc -ne 0 ]; echo $?) "omnictl reload fails on an invalid config (exit $rc)"
+echo "$out" | grep -q "e1.conf:[0-9]*:[0-9]*: .*listen-port"
+ok $? "the error names file, line, column and key: $out"
+check "the old configuration still runs" ping_vip e1 3
+
+# SIGHUP with the broken file: logged, nothing changes.
+eval "kill -HUP \$PID_e1"
+sleep 1
+grep -q "reload failed, keeping the running configuration" "$LABDIR/e1.log"
+ok $? "SIGHUP with an invalid config is refused and logged"
+check "the tunnel survives the refused reload" ping_vip e1 3
+
+# A valid change (heartbeat interval): applied, tunnel untouched.
+cp "$LABDIR/e1.good" "$LABDIR/e1.conf"
+out=$(lab_ctl e1 reload 2>&1)
+ok $? "omnictl reload of a valid config succeeds: $out"
+wait $pp
+loss=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$LABDIR/ping")
+ok $([ "$loss" = 0 ]; echo $?) "no ping lost across the reloads (loss $loss%)"
+m=$(ip netns exec "$LAB-e1" curl -sf http://127.0.0.1:9090/metrics)
+echo "$m" | grep -q '^omni_config_reloads_total{result="failed"} 2$'
+ok $? "two failed reloads counted"
+echo "$m" | grep -q '^omni_config_reloads_total{result="ok"} 1$'
+ok $? "one successful reload counted"
+
+done_testing
