@@ -1,0 +1,564 @@
+/*
+ * rtnetlink requests of the parent through libmnl.  omnid never runs
+ * ip(8): every change is one request that asks for an ACK, on a
+ * socket opened for the call with a receive timeout, so a call never
+ * blocks the event loop for long and no stale reply of an earlier
+ * (timed out) request can be mistaken for the answer to this one.
+ *
+ * With NETLINK_EXT_ACK the kernel explains many refusals in words;
+ * that text is appended to the errno text in the log.
+ */
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <arpa/inet.h>
+#include <linux/if.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+
+#include "log.h"
+#include "omni.h"
+#include "rtnl.h"
+
+#define RTNL_BUFSIZE		32768
+#define RTNL_FLUSH_MAX		64
+
+struct rtnl_ctx {
+	mnl_cb_t	 cb;		/* data messages, may be NULL */
+	void		*arg;
+	char		 extack[160];	/* kernel's explanation, if any */
+};
+
+static uint32_t	 rtnl_seq;
+static char	 rtnl_buf[RTNL_BUFSIZE];
+
+static struct mnl_socket *
+rtnl_open(void)
+{
+	struct mnl_socket	*nl;
+	struct timeval		 tv;
+	int			 one = 1;
+
+	if ((nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC)) == NULL)
+		return NULL;
+	tv.tv_sec = RTNL_TIMEOUT_MS / 1000;
+	tv.tv_usec = (RTNL_TIMEOUT_MS % 1000) * 1000;
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)) == -1 ||
+	    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDTIMEO, &tv,
+	    sizeof(tv)) == -1)
+		goto fail;
+	/* Best effort: older kernels simply do not explain. */
+	(void)mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == -1)
+		goto fail;
+	return nl;
+ fail:
+	{
+		int	 saved = errno;
+
+		mnl_socket_close(nl);
+		errno = saved;
+	}
+	return NULL;
+}
+
+static int
+rtnl_extack_attr(const struct nlattr *attr, void *arg)
+{
+	struct rtnl_ctx	*ctx = arg;
+
+	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+		strlcpy(ctx->extack, mnl_attr_get_str(attr),
+		    sizeof(ctx->extack));
+	return MNL_CB_OK;
+}
+
+/* NLMSG_ERROR: an ACK (error 0) ends the exchange, else keep the why. */
+static int
+rtnl_error_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct rtnl_ctx		*ctx = arg;
+	const struct nlmsgerr	*e;
+	size_t			 off;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	e = mnl_nlmsg_get_payload(nlh);
+	if (e->error == 0)
+		return MNL_CB_STOP;
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+		off = sizeof(*e);
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED) &&
+		    e->msg.nlmsg_len > sizeof(struct nlmsghdr))
+			off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+		if (mnl_nlmsg_size(off) <= nlh->nlmsg_len)
+			(void)mnl_attr_parse(nlh, off, rtnl_extack_attr, ctx);
+	}
+	errno = e->error < 0 ? -e->error : e->error;
+	return MNL_CB_ERROR;
+}
+
+/* NLMSG_DONE ends a dump; it carries the dump's error, if any. */
+static int
+rtnl_done_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	int	 error;
+
+	if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(error))) {
+		memcpy(&error, mnl_nlmsg_get_payload(nlh), sizeof(error));
+		if (error < 0) {
+			errno = -error;
+			return MNL_CB_ERROR;
+		}
+	}
+	return MNL_CB_STOP;
+}
+
+static int
+rtnl_noop_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	return MNL_CB_OK;
+}
+
+static int
+rtnl_overrun_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	errno = ENOSPC;
+	return MNL_CB_ERROR;
+}
+
+static int
+rtnl_data_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct rtnl_ctx	*ctx = arg;
+
+	if (ctx->cb == NULL)
+		return MNL_CB_OK;
+	return ctx->cb(nlh, ctx->arg);
+}
+
+static int64_t
+rtnl_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Send one request (NLM_F_ACK is added) and run the replies through
+ * cb until the ACK, NLMSG_DONE of a dump, or an error.  The whole
+ * exchange is bounded by RTNL_TIMEOUT_MS.  On error errno is set and
+ * ctx->extack may hold the kernel's explanation.
+ */
+static int
+rtnl_talk(struct nlmsghdr *nlh, struct rtnl_ctx *ctx)
+{
+	static char		 rbuf[RTNL_BUFSIZE];
+	mnl_cb_t		 ctl[NLMSG_MIN_TYPE];
+	struct mnl_socket	*nl;
+	uint32_t		 portid, seq;
+	int64_t			 deadline;
+	ssize_t			 n;
+	int			 ret, saved;
+
+	ctx->extack[0] = '\0';
+	if ((nl = rtnl_open()) == NULL)
+		return -1;
+	if (rtnl_seq == 0)
+		rtnl_seq = (uint32_t)time(NULL);
+	seq = ++rtnl_seq;
+	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	portid = mnl_socket_get_portid(nl);
+
+	/* libmnl applies no default to a type the table covers: all four. */
+	memset(ctl, 0, sizeof(ctl));
+	ctl[NLMSG_NOOP] = rtnl_noop_cb;
+	ctl[NLMSG_ERROR] = rtnl_error_cb;
+	ctl[NLMSG_DONE] = rtnl_done_cb;
+	ctl[NLMSG_OVERRUN] = rtnl_overrun_cb;
+
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) == -1)
+		goto fail;
+	deadline = rtnl_now_ms() + RTNL_TIMEOUT_MS;
+	for (;;) {
+		if (rtnl_now_ms() > deadline) {
+			errno = ETIMEDOUT;
+			goto fail;
+		}
+		n = mnl_socket_recvfrom(nl, rbuf, sizeof(rbuf));
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				errno = ETIMEDOUT;
+			goto fail;
+		}
+		ret = mnl_cb_run2(rbuf, n, seq, portid, rtnl_data_cb, ctx,
+		    ctl, NLMSG_MIN_TYPE);
+		if (ret == MNL_CB_ERROR)
+			goto fail;
+		if (ret == MNL_CB_STOP)
+			break;
+	}
+	mnl_socket_close(nl);
+	return 0;
+ fail:
+	saved = errno;
+	mnl_socket_close(nl);
+	errno = saved;
+	return -1;
+}
+
+static void
+rtnl_warn(const char *what, const struct rtnl_ctx *ctx)
+{
+	int	 saved = errno;
+
+	log_warnx("rtnetlink: %s: %s%s%s", what, strerror(saved),
+	    ctx->extack[0] ? ": " : "", ctx->extack);
+	errno = saved;
+}
+
+static struct nlmsghdr *
+rtnl_msg(uint16_t type, uint16_t flags)
+{
+	struct nlmsghdr	*nlh;
+
+	memset(rtnl_buf, 0, sizeof(rtnl_buf));
+	nlh = mnl_nlmsg_put_header(rtnl_buf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	return nlh;
+}
+
+/* --- links ---------------------------------------------------------- */
+
+static int
+rtnl_ifindex_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct ifinfomsg	*ifi;
+	int			*ifindex = arg;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
+		return MNL_CB_OK;
+	ifi = mnl_nlmsg_get_payload(nlh);
+	*ifindex = ifi->ifi_index;
+	return MNL_CB_OK;
+}
+
+static int
+rtnl_name_ok(const char *name)
+{
+	size_t	 len = strnlen(name, IFNAMSIZ);
+
+	return len > 0 && len < IFNAMSIZ;
+}
+
+/* The index of a link by name, -1 with errno ENODEV when there is none. */
+int
+rtnl_ifindex(const char *name)
+{
+	struct nlmsghdr		*nlh;
+	struct ifinfomsg	*ifi;
+	struct rtnl_ctx		 ctx = { rtnl_ifindex_cb, NULL, "" };
+	char			 what[64];
+	int			 ifindex = 0;
+
+	if (!rtnl_name_ok(name)) {
+		errno = EINVAL;
+		return -1;
+	}
+	ctx.arg = &ifindex;
+	nlh = rtnl_msg(RTM_GETLINK, 0);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	if (rtnl_talk(nlh, &ctx) == -1) {
+		if (errno != ENODEV) {
+			snprintf(what, sizeof(what), "get link %s", name);
+			rtnl_warn(what, &ctx);
+		}
+		return -1;
+	}
+	if (ifindex <= 0) {
+		errno = ENODEV;
+		return -1;
+	}
+	return ifindex;
+}
+
+/* Bring a link up or down and set its MTU (0: leave the MTU alone). */
+int
+rtnl_link_set(int ifindex, int up, unsigned mtu)
+{
+	struct nlmsghdr		*nlh;
+	struct ifinfomsg	*ifi;
+	struct rtnl_ctx		 ctx = { NULL, NULL, "" };
+	char			 what[64];
+
+	if (ifindex <= 0) {
+		errno = EINVAL;
+		log_warnx("rtnetlink: set link: bad ifindex %d", ifindex);
+		return -1;
+	}
+	nlh = rtnl_msg(RTM_NEWLINK, 0);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	ifi->ifi_change = IFF_UP;
+	ifi->ifi_flags = up ? IFF_UP : 0;
+	if (mtu != 0)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	if (rtnl_talk(nlh, &ctx) == -1) {
+		snprintf(what, sizeof(what), "set link %d %s mtu %u", ifindex,
+		    up ? "up" : "down", mtu);
+		rtnl_warn(what, &ctx);
+		return -1;
+	}
+	return 0;
+}
+
+/* Create a link of a kind ("wireguard"); for the kernel backend. */
+int
+rtnl_link_add(const char *name, const char *kind)
+{
+	struct nlmsghdr		*nlh;
+	struct ifinfomsg	*ifi;
+	struct nlattr		*linkinfo;
+	struct rtnl_ctx		 ctx = { NULL, NULL, "" };
+	char			 what[64];
+
+	if (!rtnl_name_ok(name) || kind == NULL || *kind == '\0') {
+		errno = EINVAL;
+		log_warnx("rtnetlink: add link: bad name or kind");
+		return -1;
+	}
+	nlh = rtnl_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
+	mnl_attr_nest_end(nlh, linkinfo);
+	if (rtnl_talk(nlh, &ctx) == -1) {
+		snprintf(what, sizeof(what), "add link %s type %.20s", name,
+		    kind);
+		rtnl_warn(what, &ctx);
+		return -1;
+	}
+	return 0;
+}
+
+/* Remove a link by name.  0 when it is gone, also if it never was. */
+int
+rtnl_link_del(const char *name)
+{
+	struct nlmsghdr		*nlh;
+	struct ifinfomsg	*ifi;
+	struct rtnl_ctx		 ctx = { NULL, NULL, "" };
+	char			 what[64];
+
+	if (!rtnl_name_ok(name)) {
+		errno = EINVAL;
+		log_warnx("rtnetlink: delete link: bad name");
+		return -1;
+	}
+	nlh = rtnl_msg(RTM_DELLINK, 0);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	if (rtnl_talk(nlh, &ctx) == -1) {
+		if (errno == ENODEV) {
+			log_debug("rtnetlink: delete link %s: already gone",
+			    name);
+			return 0;
+		}
+		snprintf(what, sizeof(what), "delete link %s", name);
+		rtnl_warn(what, &ctx);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- addresses ------------------------------------------------------ */
+
+static int
+rtnl_prefix_ok(int ifindex, const struct omni_prefix *p, size_t *alen)
+{
+	if (ifindex <= 0)
+		return 0;
+	switch (p->af) {
+	case AF_INET:
+		*alen = 4;
+		return p->plen <= 32;
+	case AF_INET6:
+		*alen = 16;
+		return p->plen <= 128;
+	default:
+		return 0;
+	}
+}
+
+static int
+rtnl_addr_req(uint16_t type, uint16_t flags, int ifindex,
+    const struct omni_prefix *p, uint8_t scope)
+{
+	struct nlmsghdr		*nlh;
+	struct ifaddrmsg	*ifa;
+	struct rtnl_ctx		 ctx = { NULL, NULL, "" };
+	char			 what[128], pbuf[OMNI_PREFIXSTRLEN];
+	size_t			 alen;
+
+	if (!rtnl_prefix_ok(ifindex, p, &alen)) {
+		errno = EINVAL;
+		log_warnx("rtnetlink: %s address: bad prefix or ifindex %d",
+		    type == RTM_NEWADDR ? "add" : "delete", ifindex);
+		return -1;
+	}
+	nlh = rtnl_msg(type, flags);
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = p->af;
+	ifa->ifa_prefixlen = p->plen;
+	ifa->ifa_scope = scope;
+	ifa->ifa_index = ifindex;
+	/*
+	 * No duplicate address detection for IPv6: the address is ours
+	 * on a point-to-point tunnel and must be usable at once.
+	 */
+	if (p->af == AF_INET6 && type == RTM_NEWADDR)
+		ifa->ifa_flags = IFA_F_NODAD;
+	mnl_attr_put(nlh, IFA_LOCAL, alen, p->addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, alen, p->addr);
+	if (rtnl_talk(nlh, &ctx) == -1) {
+		snprintf(what, sizeof(what), "%s address %s on ifindex %d",
+		    type == RTM_NEWADDR ? "add" : "delete",
+		    omni_prefix_str(p, pbuf, sizeof(pbuf)), ifindex);
+		rtnl_warn(what, &ctx);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Add (or replace) an address; the kernel adds the connected route of
+ * the prefix with it.
+ */
+int
+rtnl_addr_add(int ifindex, const struct omni_prefix *p)
+{
+	return rtnl_addr_req(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE,
+	    ifindex, p, RT_SCOPE_UNIVERSE);
+}
+
+int
+rtnl_addr_del(int ifindex, const struct omni_prefix *p)
+{
+	return rtnl_addr_req(RTM_DELADDR, 0, ifindex, p, RT_SCOPE_UNIVERSE);
+}
+
+struct rtnl_addrs {
+	int			 ifindex;
+	int			 n;
+	int			 overflow;
+	struct omni_prefix	 p[RTNL_FLUSH_MAX];
+};
+
+static int
+rtnl_addr_dump_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct rtnl_addrs	*as = arg;
+	const struct ifaddrmsg	*ifa;
+	const struct nlattr	*attr, *local = NULL, *addr = NULL;
+	struct omni_prefix	*p;
+	size_t			 alen;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)))
+		return MNL_CB_OK;
+	ifa = mnl_nlmsg_get_payload(nlh);
+	/* Only the global addresses; the kernel's link-local stay. */
+	if ((int)ifa->ifa_index != as->ifindex ||
+	    ifa->ifa_scope != RT_SCOPE_UNIVERSE)
+		return MNL_CB_OK;
+	if (ifa->ifa_family == AF_INET)
+		alen = 4;
+	else if (ifa->ifa_family == AF_INET6)
+		alen = 16;
+	else
+		return MNL_CB_OK;
+	mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
+		if (mnl_attr_get_type(attr) == IFA_LOCAL)
+			local = attr;
+		else if (mnl_attr_get_type(attr) == IFA_ADDRESS)
+			addr = attr;
+	}
+	if (local == NULL)
+		local = addr;
+	if (local == NULL || mnl_attr_get_payload_len(local) != alen)
+		return MNL_CB_OK;
+	if (as->n >= RTNL_FLUSH_MAX) {
+		as->overflow = 1;
+		return MNL_CB_OK;
+	}
+	p = &as->p[as->n++];
+	memset(p, 0, sizeof(*p));
+	p->af = ifa->ifa_family;
+	p->plen = ifa->ifa_prefixlen;
+	memcpy(p->addr, mnl_attr_get_payload(local), alen);
+	return MNL_CB_OK;
+}
+
+/* Remove every global address of a link. */
+int
+rtnl_addr_flush(int ifindex)
+{
+	struct nlmsghdr		*nlh;
+	struct ifaddrmsg	*ifa;
+	struct rtnl_ctx		 ctx = { rtnl_addr_dump_cb, NULL, "" };
+	struct rtnl_addrs	 as;
+	char			 what[64];
+	int			 i, rv = 0;
+
+	if (ifindex <= 0) {
+		errno = EINVAL;
+		log_warnx("rtnetlink: flush addresses: bad ifindex %d",
+		    ifindex);
+		return -1;
+	}
+	memset(&as, 0, sizeof(as));
+	as.ifindex = ifindex;
+	ctx.arg = &as;
+	nlh = rtnl_msg(RTM_GETADDR, NLM_F_DUMP);
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_UNSPEC;
+	if (rtnl_talk(nlh, &ctx) == -1) {
+		snprintf(what, sizeof(what), "list addresses of ifindex %d",
+		    ifindex);
+		rtnl_warn(what, &ctx);
+		return -1;
+	}
+	if (as.overflow)
+		log_warnx("rtnetlink: ifindex %d has more than %d addresses, "
+		    "flushing the first ones", ifindex, RTNL_FLUSH_MAX);
+	for (i = 0; i < as.n; i++)
+		if (rtnl_addr_del(ifindex, &as.p[i]) == -1 &&
+		    errno != EADDRNOTAVAIL)
+			rv = -1;
+	return rv;
+}
