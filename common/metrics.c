@@ -36,6 +36,8 @@ const struct metric_def metric_defs[] = {
 	    "Clusters with at least one edge at this nucleus." },
 	{ "omni_nucleus_edges", METRIC_GAUGE,
 	    "Edges registered at this nucleus." },
+	{ "omni_metrics_dropped_total", METRIC_COUNTER,
+	    "Samples metricsd refused, by reason." },
 	{ NULL, 0, NULL }
 };
 

@@ -43,7 +43,9 @@ imsgev_init(struct imsgev *iev, int fd, enum omni_proc peer,
 	iev->closed = closed;
 	iev->arg = arg;
 	iev->events = EV_READ;
-	event_set(&iev->ev, fd, iev->events, imsgev_dispatch, iev);
+	/* Persistent: imsgev_update re-arms only when the set changes. */
+	event_set(&iev->ev, fd, iev->events | EV_PERSIST, imsgev_dispatch,
+	    iev);
 	event_add(&iev->ev, NULL);
 }
 
@@ -69,7 +71,8 @@ imsgev_update(struct imsgev *iev)
 		return;
 	event_del(&iev->ev);
 	iev->events = events;
-	event_set(&iev->ev, iev->ibuf.fd, events, imsgev_dispatch, iev);
+	event_set(&iev->ev, iev->ibuf.fd, events | EV_PERSIST,
+	    imsgev_dispatch, iev);
 	event_add(&iev->ev, NULL);
 }
 
@@ -426,4 +429,15 @@ proc_spawn(const char *path, const char *argv0, const char *procarg,
 	execv(path, argv);
 	dprintf(STDERR_FILENO, "omnid: exec %s: %s\n", path, strerror(errno));
 	_exit(127);
+}
+
+/* Arm a timer relative to now. */
+void
+proc_timer(struct event *ev, time_t sec, long usec)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = sec;
+	tv.tv_usec = usec;
+	evtimer_add(ev, &tv);
 }

@@ -64,6 +64,7 @@ void	proc_sandbox(const struct proc_sandbox *);
 int	proc_child_args(int, char **, int *, int *, uid_t *, gid_t *,
 	    char **);
 int	proc_landlock_abi(void);
+void	proc_timer(struct event *, time_t, long);
 pid_t	proc_spawn(const char *, const char *, const char *, int, uid_t,
 	    gid_t, const char *, int, int);
 

@@ -143,7 +143,7 @@ child_start(struct child *c)
 	c->c_init(c);
 	return;
  retry:
-	evtimer_add(&c->c_timer, &(struct timeval){ c->c_backoff, 0 });
+	proc_timer(&c->c_timer, c->c_backoff, 0);
 }
 
 static void
@@ -161,7 +161,7 @@ child_schedule(struct child *c)
 		c->c_backoff = CHILD_BACKOFF_MIN;
 	log_info("restarting %s in %d s", c->c_name, c->c_backoff);
 	c->c_restarts++;
-	evtimer_add(&c->c_timer, &(struct timeval){ c->c_backoff, 0 });
+	proc_timer(&c->c_timer, c->c_backoff, 0);
 	c->c_backoff *= 2;
 	if (c->c_backoff > CHILD_BACKOFF_MAX)
 		c->c_backoff = CHILD_BACKOFF_MAX;

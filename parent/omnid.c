@@ -282,7 +282,7 @@ iface_retry(int fd, short ev, void *arg)
 		return;
 	}
 	log_warnx("%s: %s", ifp->if_conf.name, err);
-	evtimer_add(&ifp->if_retry, &(struct timeval){ ifp->if_backoff, 0 });
+	proc_timer(&ifp->if_retry, ifp->if_backoff, 0);
 	ifp->if_backoff = ifp->if_backoff * 2 > IFACE_BACKOFF_MAX ?
 	    IFACE_BACKOFF_MAX : ifp->if_backoff * 2;
 }
@@ -302,8 +302,7 @@ iface_reaped(pid_t pid, int status)
 			    ifp->if_conf.name);
 			if (ifp->if_backoff < 1)
 				ifp->if_backoff = 1;
-			evtimer_add(&ifp->if_retry, &(struct timeval){ 0,
-			    200000 });
+			proc_timer(&ifp->if_retry, 0, 200000);
 		}
 		return 1;
 	}
@@ -884,7 +883,7 @@ parent_metrics(int fd, short ev, void *arg)
 #undef SAMPLE
 		imsgev_compose(iev, IMSG_METRIC_END, PROC_PARENT, -1, NULL, 0);
 	}
-	evtimer_add(&ev_metrics, &(struct timeval){ PARENT_METRICS_SECS, 0 });
+	proc_timer(&ev_metrics, PARENT_METRICS_SECS, 0);
 }
 
 /* --- configuration ------------------------------------------------------- */
@@ -1175,8 +1174,8 @@ main(int argc, char **argv)
 		errx(1, "libsodium initialisation failed");
 	if (init)
 		return omnid_init_identity(identity);
-	if (geteuid() != 0)
-		errx(1, "need root privileges");
+	if (geteuid() != 0 || caps_check() == -1)
+		errx(1, "need root privileges (CAP_NET_ADMIN)");
 	log_setverbose(od.o_verbose);
 	omnid_self(od.o_self, sizeof(od.o_self));
 
@@ -1224,7 +1223,7 @@ main(int argc, char **argv)
 	if (od.o_conf.global.metrics_enabled)
 		child_start(child_get(PROC_METRICSD));
 	evtimer_set(&ev_metrics, parent_metrics, NULL);
-	evtimer_add(&ev_metrics, &(struct timeval){ 1, 0 });
+	proc_timer(&ev_metrics, 1, 0);
 	log_info("started (%s%s%d interface%s)",
 	    od.o_conf.has_nucleus ? "nucleus, " : "",
 	    "", od.o_conf.niface, od.o_conf.niface == 1 ? "" : "s");
