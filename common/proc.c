@@ -97,7 +97,11 @@ imsgev_broken(struct imsgev *iev, const char *why)
 {
 	if (iev->closed == NULL)
 		fatalx("channel to %s: %s", omni_proc_name(iev->peer), why);
-	log_warnx("channel to %s: %s", omni_proc_name(iev->peer), why);
+	/* A client hanging up is routine; anything else is worth a warning. */
+	if (strcmp(why, "closed") == 0)
+		log_debug("channel to %s: %s", omni_proc_name(iev->peer), why);
+	else
+		log_warnx("channel to %s: %s", omni_proc_name(iev->peer), why);
 	iev->closed(iev);
 }
 

@@ -1,0 +1,432 @@
+/*
+ * omnictl output: text for people (aligned columns, human sizes and
+ * ages) and JSON for programs (exact numbers, every string escaped).
+ * Both implement struct output; omnictl.c calls head, one callback per
+ * item, then tail.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+
+#include <err.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "omnictl.h"
+
+/* --- formatting helpers ------------------------------------------------ */
+
+const char *
+fmt_size(uint64_t n, char *buf, size_t len)
+{
+	static const char	*units[] = { "KiB", "MiB", "GiB", "TiB", "PiB",
+				    "EiB" };
+	double			 v = n;
+	int			 u = -1;
+
+	if (n < 1024) {
+		snprintf(buf, len, "%" PRIu64 " B", n);
+		return buf;
+	}
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.1f %s", v, units[u]);
+	return buf;
+}
+
+const char *
+fmt_age(int64_t when, time_t now, char *buf, size_t len)
+{
+	int64_t	 age;
+
+	if (when <= 0) {
+		snprintf(buf, len, "never");
+		return buf;
+	}
+	age = (int64_t)now - when;
+	if (age < 0)
+		age = 0;	/* clocks disagree: it was just now */
+	if (age < 60)
+		snprintf(buf, len, "%" PRId64 "s ago", age);
+	else if (age < 3600)
+		snprintf(buf, len, "%" PRId64 "m %" PRId64 "s ago", age / 60,
+		    age % 60);
+	else if (age < 86400)
+		snprintf(buf, len, "%" PRId64 "h %" PRId64 "m ago",
+		    age / 3600, age % 3600 / 60);
+	else
+		snprintf(buf, len, "%" PRId64 "d %" PRId64 "h ago",
+		    age / 86400, age % 86400 / 3600);
+	return buf;
+}
+
+/* The address of a VIP without its prefix length, "-" if unknown. */
+static const char *
+fmt_vip(const struct omni_prefix *p, char *buf, size_t len)
+{
+	if ((p->af != AF_INET && p->af != AF_INET6) ||
+	    inet_ntop(p->af, p->addr, buf, len) == NULL)
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+static const char *
+fmt_endpoint(const struct omni_addr *a, char *buf, size_t len)
+{
+	if (a->sa.sa_family != AF_INET && a->sa.sa_family != AF_INET6)
+		snprintf(buf, len, "-");
+	else
+		omni_addr_str(a, buf, len);
+	return buf;
+}
+
+/* --- text: a table of aligned columns ----------------------------------- */
+
+#define TT_MAXCOLS	8
+
+struct tt_row {
+	char	*group;			/* rows are printed under it */
+	char	*cell[TT_MAXCOLS];
+};
+
+static struct {
+	int		 ncols;
+	const char	*title[TT_MAXCOLS];
+	int		 right[TT_MAXCOLS];	/* right aligned */
+	struct tt_row	*rows;
+	size_t		 nrows;
+	size_t		 cap;
+} tt;
+
+/* Display width: UTF-8 continuation bytes take no column. */
+static size_t
+tt_width(const char *s)
+{
+	size_t	 w = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char	*d;
+
+	if ((d = strdup(s)) == NULL)
+		err(1, NULL);
+	return d;
+}
+
+static void
+tt_init(int ncols, const char **titles, const int *right)
+{
+	int	 i;
+
+	memset(&tt, 0, sizeof(tt));
+	tt.ncols = ncols;
+	for (i = 0; i < ncols; i++) {
+		tt.title[i] = titles[i];
+		tt.right[i] = right[i];
+	}
+}
+
+static void
+tt_add(const char *group, const char **cells)
+{
+	struct tt_row	*r;
+	int		 i;
+
+	if (tt.nrows == tt.cap) {
+		tt.cap = tt.cap ? tt.cap * 2 : 32;
+		if ((tt.rows = reallocarray(tt.rows, tt.cap,
+		    sizeof(*tt.rows))) == NULL)
+			err(1, NULL);
+	}
+	r = &tt.rows[tt.nrows++];
+	memset(r, 0, sizeof(*r));
+	r->group = xstrdup(group);
+	for (i = 0; i < tt.ncols; i++)
+		r->cell[i] = xstrdup(cells[i]);
+}
+
+static void
+tt_line(const char **cells, const size_t *w)
+{
+	size_t	 pad;
+	int	 i, last = tt.ncols - 1;
+
+	for (i = 0; i < tt.ncols; i++) {
+		pad = w[i] - tt_width(cells[i]);
+		if (tt.right[i])
+			printf("%*s%s", (int)pad, "", cells[i]);
+		else if (i == last)
+			printf("%s", cells[i]);
+		else
+			printf("%s%*s", cells[i], (int)pad, "");
+		printf(i == last ? "\n" : "  ");
+	}
+}
+
+/* Print every group with its header; widths are shared by all groups. */
+static void
+tt_flush(const char *grouplabel)
+{
+	size_t		 w[TT_MAXCOLS], n, i;
+	const char	*group = NULL;
+	int		 c;
+
+	for (c = 0; c < tt.ncols; c++)
+		w[c] = tt_width(tt.title[c]);
+	for (i = 0; i < tt.nrows; i++)
+		for (c = 0; c < tt.ncols; c++)
+			if ((n = tt_width(tt.rows[i].cell[c])) > w[c])
+				w[c] = n;
+	for (i = 0; i < tt.nrows; i++) {
+		if (group == NULL || strcmp(group, tt.rows[i].group) != 0) {
+			if (group != NULL)
+				printf("\n");
+			group = tt.rows[i].group;
+			printf("%s %s\n", grouplabel, group);
+			tt_line(tt.title, w);
+		}
+		tt_line((const char **)tt.rows[i].cell, w);
+	}
+	for (i = 0; i < tt.nrows; i++) {
+		free(tt.rows[i].group);
+		for (c = 0; c < tt.ncols; c++)
+			free(tt.rows[i].cell[c]);
+	}
+	free(tt.rows);
+	memset(&tt, 0, sizeof(tt));
+}
+
+static int	text_count;
+
+static void
+text_head(enum actions a)
+{
+	static const char	*titles[] = { "VIP", "PUBLIC KEY", "ENDPOINT",
+				    "HANDSHAKE", "RX", "TX" };
+	static const int	 right[] = { 0, 0, 0, 0, 1, 1 };
+
+	text_count = 0;
+	if (a == ACT_SHOW_PEERS)
+		tt_init(6, titles, right);
+}
+
+static void
+text_peer(const struct ctl_peer *p, time_t now)
+{
+	char		 vip[INET6_ADDRSTRLEN], key[OMNI_KEY_B64LEN];
+	char		 shortkey[16], ep[OMNI_ADDRSTRLEN], hs[32];
+	char		 rx[32], tx[32];
+	const char	*cells[6];
+
+	omni_key_to_base64(p->pubkey, key, sizeof(key));
+	snprintf(shortkey, sizeof(shortkey), "%.8s\u2026", key);
+	cells[0] = fmt_vip(&p->vip, vip, sizeof(vip));
+	cells[1] = shortkey;
+	cells[2] = fmt_endpoint(&p->endpoint, ep, sizeof(ep));
+	cells[3] = fmt_age(p->last_handshake, now, hs, sizeof(hs));
+	cells[4] = fmt_size(p->rx_bytes, rx, sizeof(rx));
+	cells[5] = fmt_size(p->tx_bytes, tx, sizeof(tx));
+	tt_add(p->ifname, cells);
+	text_count++;
+}
+
+static void
+text_iface(const struct iface_info *ii)
+{
+	char	 key[OMNI_KEY_B64LEN], vip[OMNI_PREFIXSTRLEN];
+	char	 addr[OMNI_ADDRSTRLEN];
+	int	 i;
+
+	if (text_count++ > 0)
+		printf("\n");
+	omni_key_to_base64(ii->pubkey, key, sizeof(key));
+	printf("interface %s\n", ii->name);
+	printf("  %-12s %s\n", "cluster:", ii->cluster);
+	printf("  %-12s %s\n", "backend:", ii->backend);
+	printf("  %-12s %s\n", "public key:", key);
+	printf("  %-12s %s\n", "VIP:", omni_prefix_str(&ii->vip, vip,
+	    sizeof(vip)));
+	printf("  %-12s %u\n", "listen port:", ii->listen_port);
+	printf("  %-12s %u\n", "MTU:", ii->mtu);
+	if (ii->keepalive)
+		printf("  %-12s %u s\n", "keepalive:", ii->keepalive);
+	else
+		printf("  %-12s off\n", "keepalive:");
+	printf("  %-12s", "nuclei:");
+	for (i = 0; i < ii->nnuclei; i++)
+		printf("%s%s", i ? ", " : " ",
+		    omni_addr_str(&ii->nuclei[i], addr, sizeof(addr)));
+	printf("%s\n", ii->nnuclei ? "" : " none");
+}
+
+static void
+text_result(enum actions a, const struct ctl_result *r)
+{
+	if (!r->ok) {
+		fprintf(stderr, "omnictl: %s%s\n",
+		    a == ACT_RELOAD ? "reload failed: " : "", r->text);
+		return;
+	}
+	if (a == ACT_RELOAD)
+		printf("reload requested\n");
+	else
+		printf("%s\n", r->text);
+}
+
+static void
+text_tail(enum actions a)
+{
+	switch (a) {
+	case ACT_SHOW_PEERS:
+		if (text_count == 0)
+			printf("no peers\n");
+		else
+			tt_flush("interface");
+		break;
+	case ACT_SHOW_IFACE:
+		if (text_count == 0)
+			printf("no interfaces\n");
+		break;
+	default:
+		break;
+	}
+}
+
+const struct output text_output = {
+	text_head, text_peer, text_iface, text_result, text_tail
+};
+
+/* --- JSON --------------------------------------------------------------- */
+
+/*
+ * A string as a JSON string.  Bytes outside printable ASCII are
+ * escaped as \u00XX so the output is valid whatever the input.
+ */
+static void
+json_str(const char *s)
+{
+	const unsigned char	*p;
+
+	putchar('"');
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		switch (*p) {
+		case '"':	fputs("\\\"", stdout); break;
+		case '\\':	fputs("\\\\", stdout); break;
+		case '\n':	fputs("\\n", stdout); break;
+		case '\r':	fputs("\\r", stdout); break;
+		case '\t':	fputs("\\t", stdout); break;
+		default:
+			if (*p < 0x20 || *p >= 0x7f)
+				printf("\\u%04x", *p);
+			else
+				putchar(*p);
+		}
+	}
+	putchar('"');
+}
+
+static void
+json_kstr(const char *k, const char *v, int comma)
+{
+	printf("%s\"%s\":", comma ? "," : "", k);
+	json_str(v);
+}
+
+static int	json_count;
+
+static void
+json_head(enum actions a)
+{
+	json_count = 0;
+	if (a == ACT_SHOW_PEERS)
+		printf("{\"peers\":[");
+	else if (a == ACT_SHOW_IFACE)
+		printf("{\"interfaces\":[");
+}
+
+static void
+json_peer(const struct ctl_peer *p, time_t now)
+{
+	char	 vip[INET6_ADDRSTRLEN], key[OMNI_KEY_B64LEN];
+	char	 ep[OMNI_ADDRSTRLEN];
+
+	omni_key_to_base64(p->pubkey, key, sizeof(key));
+	printf("%s{", json_count++ ? "," : "");
+	json_kstr("interface", p->ifname, 0);
+	if (p->vip.af == AF_INET || p->vip.af == AF_INET6)
+		json_kstr("vip", fmt_vip(&p->vip, vip, sizeof(vip)), 1);
+	else
+		printf(",\"vip\":null");
+	json_kstr("public_key", key, 1);
+	if (p->endpoint.sa.sa_family == AF_INET ||
+	    p->endpoint.sa.sa_family == AF_INET6)
+		json_kstr("endpoint", fmt_endpoint(&p->endpoint, ep,
+		    sizeof(ep)), 1);
+	else
+		printf(",\"endpoint\":null");
+	printf(",\"latest_handshake\":%" PRId64, p->last_handshake > 0 ?
+	    p->last_handshake : 0);
+	printf(",\"rx_bytes\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 "}",
+	    p->rx_bytes, p->tx_bytes);
+}
+
+static void
+json_iface(const struct iface_info *ii)
+{
+	char	 key[OMNI_KEY_B64LEN], vip[OMNI_PREFIXSTRLEN];
+	char	 addr[OMNI_ADDRSTRLEN];
+	int	 i;
+
+	omni_key_to_base64(ii->pubkey, key, sizeof(key));
+	printf("%s{", json_count++ ? "," : "");
+	json_kstr("name", ii->name, 0);
+	json_kstr("cluster", ii->cluster, 1);
+	json_kstr("backend", ii->backend, 1);
+	json_kstr("public_key", key, 1);
+	if (ii->vip.af == AF_INET || ii->vip.af == AF_INET6)
+		json_kstr("vip", omni_prefix_str(&ii->vip, vip, sizeof(vip)),
+		    1);
+	else
+		printf(",\"vip\":null");
+	printf(",\"listen_port\":%u,\"mtu\":%u,\"keepalive\":%u",
+	    ii->listen_port, ii->mtu, ii->keepalive);
+	printf(",\"nuclei\":[");
+	for (i = 0; i < ii->nnuclei; i++) {
+		if (i)
+			putchar(',');
+		json_str(omni_addr_str(&ii->nuclei[i], addr, sizeof(addr)));
+	}
+	printf("]}");
+}
+
+static void
+json_result(enum actions a, const struct ctl_result *r)
+{
+	printf("{\"ok\":%s", r->ok ? "true" : "false");
+	json_kstr("message", r->ok && a == ACT_RELOAD ? "reload requested" :
+	    r->text, 1);
+	printf("}\n");
+}
+
+static void
+json_tail(enum actions a)
+{
+	if (a == ACT_SHOW_PEERS || a == ACT_SHOW_IFACE)
+		printf("]}\n");
+}
+
+const struct output json_output = {
+	json_head, json_peer, json_iface, json_result, json_tail
+};
