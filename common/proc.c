@@ -309,6 +309,7 @@ static const int proc_base_syscalls[] = {
 	SCMP_SYS(restart_syscall), SCMP_SYS(getsockopt),
 	SCMP_SYS(sendto), SCMP_SYS(recvfrom), SCMP_SYS(shutdown),
 	SCMP_SYS(getsockname), SCMP_SYS(getpeername),
+	SCMP_SYS(sigaltstack),	/* sanitizer runtimes */
 	-1
 };
 

@@ -940,24 +940,74 @@ parent_metrics_apply(const struct omni_conf *nc)
 }
 
 /*
- * Interfaces: removed ones go, new ones come, changed ones are
- * rebuilt.  Unchanged ones (the common case) are left alone, so their
- * tunnels carry on through a reload.
+ * An interface whose name, identity and backend stay is changed in
+ * place, so its tunnels and its id (which the children know it by)
+ * survive the reload.  Returns -1 when only a rebuild will do.
+ */
+static int
+iface_update(struct iface *ifp, const struct conf_iface *nci)
+{
+	struct conf_iface	*oci = &ifp->if_conf;
+	struct applied_peer	*ap;
+	char			 err[OMNI_MSGSIZ];
+	int			 rekey;
+
+	if (strcmp(oci->identity, nci->identity) != 0 ||
+	    oci->backend != nci->backend || !ifp->if_up)
+		return -1;
+	if (oci->listen_port != nci->listen_port &&
+	    wg_set_device(&ifp->if_dev, ifp->if_priv, nci->listen_port, err,
+	    sizeof(err)) == -1) {
+		log_warnx("%s: %s", nci->name, err);
+		return -1;
+	}
+	if (!omni_prefix_eq(&oci->address, &nci->address) &&
+	    (rtnl_addr_add(ifp->if_dev.wd_ifindex, &nci->address) == -1 ||
+	    rtnl_addr_del(ifp->if_dev.wd_ifindex, &oci->address) == -1))
+		return -1;
+	if (oci->mtu != nci->mtu &&
+	    rtnl_link_set(ifp->if_dev.wd_ifindex, 1, nci->mtu) == -1)
+		return -1;
+	rekey = strcmp(oci->secret, nci->secret) != 0 ||
+	    strcmp(oci->cluster, nci->cluster) != 0;
+	ifp->if_conf = *nci;
+	if (iface_sockets(ifp) == -1)
+		return -1;
+	if (rekey) {
+		/* New cluster keys: every pair's preshared key changes. */
+		iface_keys(ifp);
+		TAILQ_FOREACH(ap, &ifp->if_peers, ap_entry)
+			if (iface_apply_peer(ifp, &ap->ap_req, err,
+			    sizeof(err)) == -1)
+				log_warnx("%s: %s", nci->name, err);
+	}
+	log_info("%s: configuration updated in place", nci->name);
+	return 0;
+}
+
+/*
+ * Interfaces: removed ones go, new ones come, changed ones are updated
+ * in place where possible and rebuilt otherwise.  Unchanged ones (the
+ * common case) are left alone, so their tunnels carry on.
  */
 static void
 parent_ifaces_apply(const struct omni_conf *nc)
 {
-	struct iface	*ifp, *next;
-	char		 err[OMNI_MSGSIZ];
-	int		 i, found;
+	struct iface		*ifp, *next;
+	const struct conf_iface	*nci;
+	char			 err[OMNI_MSGSIZ];
+	int			 i;
 
 	TAILQ_FOREACH_SAFE(ifp, &omnid->o_ifaces, if_entry, next) {
-		for (found = 0, i = 0; i < nc->niface; i++)
-			if (memcmp(&nc->ifaces[i], &ifp->if_conf,
-			    sizeof(ifp->if_conf)) == 0)
-				found = 1;
-		if (!found)
-			iface_destroy(ifp);
+		for (nci = NULL, i = 0; i < nc->niface; i++)
+			if (strcmp(nc->ifaces[i].name, ifp->if_conf.name) == 0)
+				nci = &nc->ifaces[i];
+		if (nci != NULL && memcmp(nci, &ifp->if_conf,
+		    sizeof(*nci)) == 0)
+			continue;
+		if (nci != NULL && iface_update(ifp, nci) == 0)
+			continue;
+		iface_destroy(ifp);
 	}
 	for (i = 0; i < nc->niface; i++) {
 		if (iface_find_name(nc->ifaces[i].name) != NULL)

@@ -40,17 +40,25 @@ grep -q "reload failed, keeping the running configuration" "$LABDIR/e1.log"
 ok $? "SIGHUP with an invalid config is refused and logged"
 check "the tunnel survives the refused reload" ping_vip e1 3
 
-# A valid change (heartbeat interval): applied, tunnel untouched.
-cp "$LABDIR/e1.good" "$LABDIR/e1.conf"
+# A valid change (heartbeat and keepalive): applied in place, the
+# tunnel untouched.
+sed 's/heartbeat: 2/heartbeat: 3/; s/listen-port: 51820/listen-port: 51820\n    keepalive: 15/' \
+    "$LABDIR/e1.good" > "$LABDIR/e1.conf"
 out=$(lab_ctl e1 reload 2>&1)
 ok $? "omnictl reload of a valid config succeeds: $out"
+ip netns exec "$LAB-e1" wg show "${LAB}e1" persistent-keepalive | grep -q '15$'
+ok $? "the new keepalive reached WireGuard"
+grep -q "configuration updated in place" "$LABDIR/e1.log"
+ok $? "the interface was updated in place, not rebuilt"
 wait $pp
 loss=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$LABDIR/ping")
 ok $([ "$loss" = 0 ]; echo $?) "no ping lost across the reloads (loss $loss%)"
-m=$(ip netns exec "$LAB-e1" curl -sf http://127.0.0.1:9090/metrics)
-echo "$m" | grep -q '^omni_config_reloads_total{result="failed"} 2$'
-ok $? "two failed reloads counted"
-echo "$m" | grep -q '^omni_config_reloads_total{result="ok"} 1$'
-ok $? "one successful reload counted"
+
+metric() {
+	ip netns exec "$LAB-e1" curl -sf http://127.0.0.1:9090/metrics |
+	    grep -q "^omni_config_reloads_total{result=\"$1\"} $2\$"
+}
+check "two failed reloads counted" wait_for 5 metric failed 2
+check "one successful reload counted" wait_for 5 metric ok 1
 
 done_testing
