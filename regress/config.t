@@ -27,9 +27,11 @@ done
 # Good configs may name secret files: point them at one of ours.
 printf 'fedcba9876543210\n' > "$D/s.secret"
 chmod 0600 "$D/s.secret"
-for f in "$TOP"/regress/conf/good-*.yaml "$TOP/etc/omni.conf"; do
+for f in "$TOP"/regress/conf/good-full.yaml "$TOP"/regress/conf/good-flow.yaml \
+    "$TOP"/regress/conf/good-minimal.yaml "$TOP/etc/omni.conf"; do
 	b=$(basename "$f")
-	sed "s|secret-file: .*|secret-file: $D/s.secret|" "$f" > "$D/$b"
+	sed "s|^\( *secret-file:\) .*|\1 $D/s.secret|; s|^user: .*|user: _omnid|" \
+	    "$f" > "$D/$b"
 	chmod 0600 "$D/$b"
 	out=$("$OMNID" -n -f "$D/$b" 2>&1)
 	ok $? "$b: accepted"
