@@ -1,0 +1,556 @@
+/*
+ * signald: the signaling child of omnid.
+ *
+ * It gets its configuration and its UDP sockets from the parent, runs
+ * the nucleus role (when this host is one) and the edge role (one per
+ * interface), and sends each interface's peer set back to the parent.
+ * All protocol logic lives in proto.c, nucleus.c and edge.c; this
+ * file is the parent channel, the sockets and the timers.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event.h>
+#include <sodium.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "proc.h"
+#include "signald.h"
+
+#define SIGNALD_RECV_BATCH	256	/* datagrams per wakeup and socket */
+#define SIGNALD_RECV_BUF	2048	/* larger than SIG_MAXDGRAM */
+#define SIGNALD_METRICS_EVERY	2	/* seconds */
+#define SIGNALD_HEARTBEAT_MAX	3600
+
+struct ssock {
+	TAILQ_ENTRY(ssock)	 ss_entry;
+	uint32_t		 ss_ifid;
+	int			 ss_af;
+	int			 ss_fd;
+	struct event		 ss_ev;
+};
+
+static void	 signald_reconf_global(struct imsgev *, struct imsg *);
+static void	 signald_reconf_nucleus(struct imsgev *, struct imsg *);
+static void	 signald_reconf_iface(struct imsgev *, struct imsg *);
+static void	 signald_reconf_end(struct imsgev *, struct imsg *);
+static void	 signald_sock_nucleus(struct imsgev *, struct imsg *);
+static void	 signald_sock_edge(struct imsgev *, struct imsg *);
+static void	 signald_verbose(struct imsgev *, struct imsg *);
+
+static const struct proc_dispatch signald_table[] = {
+	{ IMSG_RECONF_GLOBAL, PROC_BIT(PROC_PARENT),
+	    sizeof(struct conf_global), 0, signald_reconf_global },
+	{ IMSG_RECONF_NUCLEUS, PROC_BIT(PROC_PARENT),
+	    sizeof(struct sig_nucleus), 0, signald_reconf_nucleus },
+	{ IMSG_RECONF_IFACE, PROC_BIT(PROC_PARENT),
+	    sizeof(struct sig_iface), 0, signald_reconf_iface },
+	{ IMSG_RECONF_END, PROC_BIT(PROC_PARENT), 0, 0, signald_reconf_end },
+	{ IMSG_SOCK_NUCLEUS, PROC_BIT(PROC_PARENT), 0, 1,
+	    signald_sock_nucleus },
+	{ IMSG_SOCK_EDGE, PROC_BIT(PROC_PARENT), sizeof(struct sock_edge), 1,
+	    signald_sock_edge },
+	{ IMSG_CTL_LOG_VERBOSE, PROC_BIT(PROC_PARENT), sizeof(int), 0,
+	    signald_verbose },
+	{ 0, 0, 0, 0, NULL }
+};
+
+/*
+ * Past the base list only what libevent needs for the base it creates
+ * after the sandbox: epoll, the pipe of its signal handling, and the
+ * id calls of its issetugid() check on the environment (seen with
+ * strace; the UDP calls are all in the base list).
+ */
+static const int signald_syscalls[] = {
+	SCMP_SYS(epoll_create1), SCMP_SYS(pipe2),
+	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
+	SCMP_SYS(getegid),
+	-1
+};
+
+static struct imsgev		 iev_parent;
+static struct event		 ev_timer, ev_sigterm, ev_sigint, ev_sighup;
+static uint64_t			 timer_ticks;
+
+/* Configuration being received, swapped in on IMSG_RECONF_END. */
+static struct {
+	struct conf_global	 global;
+	int			 has_nucleus;
+	struct sig_nucleus	 nucleus;
+	size_t			 nifaces;
+	struct sig_iface	 ifaces[OMNI_MAX_IFACES];
+} staged;
+
+static struct nucleus		*nucleus;
+static int			 nucleus_fd = -1;
+static struct event		 nucleus_ev;
+static TAILQ_HEAD(, ssock)	 edge_socks = TAILQ_HEAD_INITIALIZER(edge_socks);
+
+static __attribute__((noreturn)) void
+usage(void)
+{
+	fprintf(stderr, "usage: signald -U uid -G gid -R chroot [-dv]\n");
+	exit(1);
+}
+
+static void
+clock_now(struct sig_clock *clk)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	clk->ms = (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	clk->wall = time(NULL);
+}
+
+static int
+set_nonblock(int fd)
+{
+	int	 fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1) {
+		log_warn("fcntl O_NONBLOCK");
+		return -1;
+	}
+	return 0;
+}
+
+/* --- sockets -------------------------------------------------------- */
+
+static void
+nucleus_close(void)
+{
+	if (nucleus_fd == -1)
+		return;
+	event_del(&nucleus_ev);
+	close(nucleus_fd);
+	nucleus_fd = -1;
+}
+
+static void
+nucleus_read(int fd, short event, void *arg)
+{
+	static uint8_t		 buf[SIGNALD_RECV_BUF];
+	static uint8_t		 reply[SIG_MAXDGRAM];
+	struct omni_addr	 from;
+	struct sig_clock	 clk;
+	socklen_t		 fromlen;
+	ssize_t			 n;
+	size_t			 rlen;
+	int			 i;
+
+	(void)event;
+	(void)arg;
+	for (i = 0; i < SIGNALD_RECV_BATCH; i++) {
+		memset(&from, 0, sizeof(from));
+		fromlen = sizeof(from);
+		/* MSG_TRUNC: n is the real length even past the buffer */
+		n = recvfrom(fd, buf, sizeof(buf), MSG_TRUNC, &from.sa,
+		    &fromlen);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				log_warn("nucleus recvfrom");
+			return;
+		}
+		if (nucleus == NULL) {
+			sig_drop(SIG_R_UNKNOWN_CLUSTER, &from,
+			    "not configured as a nucleus");
+			continue;
+		}
+		clock_now(&clk);
+		nucleus_input(nucleus, buf, n, &from, &clk, reply, &rlen);
+		if (rlen == 0)
+			continue;
+		if (sendto(fd, reply, rlen, 0, &from.sa, fromlen) == -1)
+			log_debug("nucleus sendto: %s", strerror(errno));
+		else
+			sig_stats.sent[reply[1]]++;
+	}
+}
+
+static void
+edge_read(int fd, short event, void *arg)
+{
+	static uint8_t		 buf[SIGNALD_RECV_BUF];
+	struct ssock		*ss = arg;
+	struct omni_addr	 from;
+	struct sig_clock	 clk;
+	socklen_t		 fromlen;
+	ssize_t			 n;
+	int			 i;
+
+	(void)event;
+	for (i = 0; i < SIGNALD_RECV_BATCH; i++) {
+		memset(&from, 0, sizeof(from));
+		fromlen = sizeof(from);
+		n = recvfrom(fd, buf, sizeof(buf), MSG_TRUNC, &from.sa,
+		    &fromlen);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				log_debug("edge recvfrom: %s",
+				    strerror(errno));
+			return;
+		}
+		clock_now(&clk);
+		edge_input(ss->ss_ifid, buf, n, &from, &clk);
+	}
+}
+
+static struct ssock *
+edge_sock_find(uint32_t ifid, int af)
+{
+	struct ssock	*ss;
+
+	TAILQ_FOREACH(ss, &edge_socks, ss_entry)
+		if (ss->ss_ifid == ifid && ss->ss_af == af)
+			return ss;
+	return NULL;
+}
+
+static void
+edge_sock_close(struct ssock *ss)
+{
+	TAILQ_REMOVE(&edge_socks, ss, ss_entry);
+	event_del(&ss->ss_ev);
+	close(ss->ss_fd);
+	free(ss);
+}
+
+/* edge_io: one datagram to a nucleus on the interface's socket. */
+static int
+io_send(uint32_t ifid, const struct omni_addr *to, const uint8_t *buf,
+    size_t len)
+{
+	struct ssock	*ss;
+
+	if ((ss = edge_sock_find(ifid, to->sa.sa_family)) == NULL) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	if (sendto(ss->ss_fd, buf, len, 0, &to->sa, omni_addr_len(to)) ==
+	    -1)
+		return -1;
+	return 0;
+}
+
+/* edge_io: the full peer set of an interface, to the parent. */
+static void
+io_peers(uint32_t ifid, const struct omni_peer *peers, size_t n)
+{
+	struct peer_set_hdr	 h;
+	size_t			 i;
+
+	h.ifid = ifid;
+	h.count = n;
+	imsgev_compose(&iev_parent, IMSG_PEERS_BEGIN, 0, -1, &h, sizeof(h));
+	for (i = 0; i < n; i++)
+		imsgev_compose(&iev_parent, IMSG_PEERS_PEER, 0, -1, &peers[i],
+		    sizeof(peers[i]));
+	imsgev_compose(&iev_parent, IMSG_PEERS_END, 0, -1, &h, sizeof(h));
+}
+
+static const struct edge_io signald_io = { io_send, io_peers };
+
+/* --- parent messages ------------------------------------------------ */
+
+static void
+staged_reset(void)
+{
+	sodium_memzero(&staged, sizeof(staged));
+}
+
+static void
+signald_reconf_global(struct imsgev *iev, struct imsg *im)
+{
+	struct conf_global	 g;
+
+	(void)iev;
+	memcpy(&g, im->data, sizeof(g));
+	if (!omni_str_valid(g.user, sizeof(g.user)) ||
+	    !omni_str_valid(g.chroot, sizeof(g.chroot)) ||
+	    !omni_str_valid(g.control, sizeof(g.control)) ||
+	    !omni_str_valid(g.wireguard_go, sizeof(g.wireguard_go)))
+		fatalx("invalid global configuration from the parent");
+	/* A new configuration starts here. */
+	staged_reset();
+	staged.global = g;
+}
+
+static void
+signald_reconf_nucleus(struct imsgev *iev, struct imsg *im)
+{
+	struct sig_nucleus	 sn;
+
+	(void)iev;
+	memcpy(&sn, im->data, sizeof(sn));
+	if (sn.peer_timeout == 0)
+		sn.peer_timeout = OMNI_PEER_TIMEOUT;
+	if (sn.peer_timeout > 86400)
+		sn.peer_timeout = 86400;
+	staged.nucleus = sn;
+	staged.has_nucleus = 1;
+	sodium_memzero(&sn, sizeof(sn));
+}
+
+static void
+signald_reconf_iface(struct imsgev *iev, struct imsg *im)
+{
+	struct sig_iface	 si;
+	size_t			 i;
+
+	(void)iev;
+	memcpy(&si, im->data, sizeof(si));
+	if (si.heartbeat == 0)
+		si.heartbeat = OMNI_HEARTBEAT;
+	if (si.heartbeat > SIGNALD_HEARTBEAT_MAX)
+		si.heartbeat = SIGNALD_HEARTBEAT_MAX;
+	if (!edge_iface_valid(&si)) {
+		log_warnx("invalid interface %u from the parent, ignored",
+		    si.ifid);
+		goto out;
+	}
+	for (i = 0; i < staged.nifaces; i++)
+		if (staged.ifaces[i].ifid == si.ifid) {
+			log_warnx("interface %u sent twice, ignored",
+			    si.ifid);
+			goto out;
+		}
+	if (staged.nifaces >= OMNI_MAX_IFACES) {
+		log_warnx("too many interfaces, %s ignored", si.name);
+		goto out;
+	}
+	staged.ifaces[staged.nifaces++] = si;
+ out:
+	sodium_memzero(&si, sizeof(si));
+}
+
+static void
+signald_reconf_end(struct imsgev *iev, struct imsg *im)
+{
+	struct ssock		*ss, *tmp;
+	struct sig_clock	 clk;
+
+	(void)iev;
+	(void)im;
+	clock_now(&clk);
+
+	if (!staged.has_nucleus) {
+		if (nucleus != NULL)
+			log_info("nucleus role stopped");
+		nucleus_free(nucleus);
+		nucleus = NULL;
+		nucleus_close();
+	} else if (nucleus != NULL &&
+	    nucleus_same_root(nucleus, staged.nucleus.root))
+		nucleus_set_timeout(nucleus, staged.nucleus.peer_timeout);
+	else {
+		/* a new secret: every registration is void */
+		nucleus_free(nucleus);
+		if ((nucleus = nucleus_new(staged.nucleus.root,
+		    staged.nucleus.peer_timeout)) == NULL)
+			fatal("nucleus");
+		log_info("nucleus role started, peer timeout %us",
+		    staged.nucleus.peer_timeout);
+	}
+
+	/* DEREGISTER goes out on the old sockets before they close. */
+	edge_reconf(staged.ifaces, staged.nifaces, &clk);
+	TAILQ_FOREACH_SAFE(ss, &edge_socks, ss_entry, tmp)
+		if (!edge_has_iface(ss->ss_ifid))
+			edge_sock_close(ss);
+	staged_reset();
+}
+
+static void
+signald_sock_nucleus(struct imsgev *iev, struct imsg *im)
+{
+	(void)iev;
+	if (set_nonblock(im->fd) == -1) {
+		close(im->fd);
+		return;
+	}
+	nucleus_close();
+	nucleus_fd = im->fd;
+	event_set(&nucleus_ev, nucleus_fd, EV_READ | EV_PERSIST, nucleus_read,
+	    NULL);
+	event_add(&nucleus_ev, NULL);
+	log_debug("nucleus socket received");
+}
+
+static void
+signald_sock_edge(struct imsgev *iev, struct imsg *im)
+{
+	struct sock_edge	 se;
+	struct ssock		*ss;
+	struct sig_clock	 clk;
+
+	(void)iev;
+	memcpy(&se, im->data, sizeof(se));
+	if ((se.af != AF_INET && se.af != AF_INET6) ||
+	    set_nonblock(im->fd) == -1) {
+		log_warnx("bad edge socket for interface %u", se.ifid);
+		close(im->fd);
+		return;
+	}
+	if ((ss = edge_sock_find(se.ifid, se.af)) != NULL)
+		edge_sock_close(ss);
+	if ((ss = calloc(1, sizeof(*ss))) == NULL)
+		fatal("edge socket");
+	ss->ss_ifid = se.ifid;
+	ss->ss_af = se.af;
+	ss->ss_fd = im->fd;
+	event_set(&ss->ss_ev, ss->ss_fd, EV_READ | EV_PERSIST, edge_read, ss);
+	event_add(&ss->ss_ev, NULL);
+	TAILQ_INSERT_TAIL(&edge_socks, ss, ss_entry);
+	log_debug("edge socket for interface %u (%s) received", se.ifid,
+	    se.af == AF_INET ? "IPv4" : "IPv6");
+	/* whatever waited for this socket may go now */
+	clock_now(&clk);
+	edge_tick(&clk);
+}
+
+static void
+signald_verbose(struct imsgev *iev, struct imsg *im)
+{
+	int	 v;
+
+	(void)iev;
+	memcpy(&v, im->data, sizeof(v));
+	log_setverbose(v);
+}
+
+/* --- timers and signals --------------------------------------------- */
+
+static void
+signald_metrics(void)
+{
+	char	 name[OMNI_IFNAMSIZ];
+	size_t	 i;
+	int	 t, reg;
+
+	for (t = 1; t <= SIG_TYPE_MAX; t++) {
+		metric_send(&iev_parent, "omni_signal_sent_total",
+		    sig_stats.sent[t], "type=\"%s\"", proto_type_name(t));
+		metric_send(&iev_parent, "omni_signal_received_total",
+		    sig_stats.received[t], "type=\"%s\"", proto_type_name(t));
+	}
+	for (t = 1; t < SIG_R_MAX; t++)
+		metric_send(&iev_parent, "omni_signal_dropped_total",
+		    sig_stats.dropped[t], "reason=\"%s\"",
+		    proto_reason_name(t));
+	for (i = 0; edge_status(i, name, sizeof(name), &reg); i++)
+		metric_send(&iev_parent, "omni_edge_registered", reg,
+		    "iface=\"%s\"", name);
+	if (nucleus != NULL) {
+		metric_send(&iev_parent, "omni_nucleus_clusters",
+		    nucleus_nclusters(nucleus), NULL);
+		metric_send(&iev_parent, "omni_nucleus_edges",
+		    nucleus_nedges(nucleus), NULL);
+	}
+	metric_end(&iev_parent);
+}
+
+static void
+signald_timer(int fd, short event, void *arg)
+{
+	struct sig_clock	 clk;
+
+	(void)fd;
+	(void)event;
+	(void)arg;
+	timer_ticks++;
+	clock_now(&clk);
+	edge_tick(&clk);
+	if (nucleus != NULL && timer_ticks % NUCLEUS_EXPIRE_EVERY == 0)
+		nucleus_expire(nucleus, &clk);
+	if (timer_ticks % SIGNALD_METRICS_EVERY == 0)
+		signald_metrics();
+}
+
+static void
+signald_signal(int sig, short event, void *arg)
+{
+	struct sig_clock	 clk;
+
+	(void)event;
+	(void)arg;
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		log_info("exiting on signal %d, leaving the nuclei", sig);
+		clock_now(&clk);
+		edge_shutdown(&clk);
+		imsgbuf_flush(&iev_parent.ibuf);
+		exit(0);
+	default:
+		break;		/* SIGHUP: the parent reloads, not us */
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct proc_sandbox	 sb;
+	struct timeval		 tv = { 1, 0 };
+	char			*root;
+	uid_t			 uid;
+	gid_t			 gid;
+	int			 debug, verbose;
+
+	if (proc_child_args(argc, argv, &debug, &verbose, &uid, &gid,
+	    &root) == -1)
+		usage();
+	log_init(debug, LOG_DAEMON);
+	log_setverbose(verbose);
+	log_procinit("signald");
+
+	/* before the sandbox: it may want /dev/urandom */
+	if (sodium_init() == -1)
+		fatalx("sodium_init");
+
+	memset(&sb, 0, sizeof(sb));
+	sb.name = "signald";
+	sb.uid = uid;
+	sb.gid = gid;
+	sb.chroot = root;
+	sb.syscalls = signald_syscalls;
+	sb.allow_tcp_bind = 0;
+	proc_sandbox(&sb);
+
+	event_init();
+	imsgev_init(&iev_parent, OMNI_PARENT_FD, PROC_PARENT, signald_table,
+	    NULL, NULL);
+	edge_init(&signald_io);
+
+	signal_set(&ev_sigterm, SIGTERM, signald_signal, NULL);
+	signal_set(&ev_sigint, SIGINT, signald_signal, NULL);
+	signal_set(&ev_sighup, SIGHUP, signald_signal, NULL);
+	signal_add(&ev_sigterm, NULL);
+	signal_add(&ev_sigint, NULL);
+	signal_add(&ev_sighup, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	event_set(&ev_timer, -1, EV_PERSIST, signald_timer, NULL);
+	event_add(&ev_timer, &tv);
+
+	log_debug("started");
+	event_dispatch();
+	return 0;
+}
