@@ -81,4 +81,18 @@ chmod 0600 "$D/lab.secret"
 out=$("$OMNID" -n -f "$D/sf.yaml" 2>&1)
 ok $? "the same secret file with mode 0600 is accepted (and the config may then be 0644)"
 
+# omnid --init: a new identity, 0600 from the start, its public key
+# printed; a second run prints the same key.
+pub=$("$OMNID" --init --identity "$D/keys/id.key")
+ok $? "omnid --init creates an identity"
+mode=$(stat -c %a "$D/keys/id.key")
+ok $([ "$mode" = 600 ]; echo $?) "the identity file has mode 0600 (got $mode)"
+wgpub=$(wg pubkey < "$D/keys/id.key")
+ok $([ "$pub" = "$wgpub" ] && [ ${#pub} -eq 44 ]; echo $?) "the printed key is the WireGuard public key ($pub)"
+again=$("$OMNID" --init --identity "$D/keys/id.key")
+ok $([ "$again" = "$pub" ]; echo $?) "a second --init keeps the existing key"
+chmod 0644 "$D/keys/id.key"
+out=$("$OMNID" --init --identity "$D/keys/id.key" 2>&1)
+ok $([ $? -ne 0 ]; echo $?) "an identity readable by others is refused: $out"
+
 done_testing
