@@ -12,6 +12,7 @@
  * passing, so nothing after the sandbox needs the file system.
  */
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
 
@@ -329,6 +330,16 @@ proc_seccomp(const struct proc_sandbox *sb)
 	for (sc = proc_base_syscalls; *sc != -1; sc++)
 		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, *sc, 0)) < 0)
 			fatalx("seccomp_rule_add: %s", strerror(-r));
+	/*
+	 * syslog(3) reconnects to /dev/log by itself when the log daemon
+	 * went away: let it try (a unix datagram socket; inside the empty
+	 * chroot the connect fails harmlessly) instead of killing us.
+	 */
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect),
+	    0)) < 0)
+		fatalx("seccomp_rule_add: %s", strerror(-r));
 	if (sb->syscalls != NULL)
 		for (sc = sb->syscalls; *sc != -1; sc++)
 			if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, *sc,

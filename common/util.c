@@ -81,7 +81,7 @@ omni_addr_str(const struct omni_addr *a, char *buf, size_t len)
 int
 omni_addr_parse(const char *s, uint16_t defport, struct omni_addr *a)
 {
-	char		 host[INET6_ADDRSTRLEN + 2], *p;
+	char		 host[INET6_ADDRSTRLEN + 8], *p;	/* "[v6]:port" */
 	const char	*port = NULL, *errstr;
 	long long	 pn;
 
@@ -104,6 +104,9 @@ omni_addr_parse(const char *s, uint16_t defport, struct omni_addr *a)
 		port = p + 1;
 	}
 	if (port != NULL) {
+		/* strtonum alone would take " 80" and "+80". */
+		if (port[strspn(port, "0123456789")] != '\0')
+			return -1;
 		pn = strtonum(port, 1, 65535, &errstr);
 		if (errstr)
 			return -1;
@@ -159,6 +162,8 @@ omni_prefix_parse(const char *s, struct omni_prefix *p)
 	} else
 		return -1;
 	if (slash != NULL) {
+		if (slash[strspn(slash, "0123456789")] != '\0')
+			return -1;
 		p->plen = strtonum(slash, 1, max, &errstr);
 		if (errstr)
 			return -1;
