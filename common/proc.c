@@ -318,6 +318,7 @@ static void
 proc_seccomp(const struct proc_sandbox *sb)
 {
 	scmp_filter_ctx	 ctx;
+	struct scmp_arg_cmp unix_only;
 	uint32_t	 deflt = SCMP_ACT_KILL_PROCESS;
 	const int	*sc;
 	int		 r;
@@ -335,8 +336,12 @@ proc_seccomp(const struct proc_sandbox *sb)
 	 * went away: let it try (a unix datagram socket; inside the empty
 	 * chroot the connect fails harmlessly) instead of killing us.
 	 */
-	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) < 0 ||
+	memset(&unix_only, 0, sizeof(unix_only));
+	unix_only.arg = 0;
+	unix_only.op = SCMP_CMP_EQ;
+	unix_only.datum_a = AF_UNIX;
+	if ((r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket),
+	    1, &unix_only)) < 0 ||
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect),
 	    0)) < 0)
 		fatalx("seccomp_rule_add: %s", strerror(-r));

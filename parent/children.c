@@ -47,6 +47,13 @@ child_locate(struct child *c)
 			strlcpy(c->c_path, try, sizeof(c->c_path));
 		return;
 	}
+	/* Installed: PREFIX/sbin/omnid -> PREFIX/libexec/omni/NAME. */
+	strlcpy(dir, omnid->o_self, sizeof(dir));
+	snprintf(try, sizeof(try), "%s/../libexec/omni/%s", dirname(dir),
+	    c->c_name);
+	if (stat(try, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mode & 0111) && realpath(try, c->c_path) != NULL)
+		return;
 	snprintf(c->c_path, sizeof(c->c_path), "%s/%s", OMNI_LIBEXECDIR,
 	    c->c_name);
 }
