@@ -422,6 +422,7 @@ static void
 metricsd_ioctl_filter(void)
 {
 	scmp_filter_ctx	 ctx;
+	struct scmp_arg_cmp cmp;
 	uint32_t	 act = SCMP_ACT_KILL_PROCESS;
 	int		 r;
 
@@ -429,8 +430,13 @@ metricsd_ioctl_filter(void)
 		act = SCMP_ACT_LOG;
 	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
 		fatalx("seccomp_init failed");
-	if ((r = seccomp_rule_add(ctx, act, SCMP_SYS(ioctl), 1,
-	    SCMP_A1(SCMP_CMP_NE, FIONREAD))) < 0 ||
+	/* Spelled out: the SCMP_A1 macro leaves datum_b to the compiler. */
+	memset(&cmp, 0, sizeof(cmp));
+	cmp.arg = 1;
+	cmp.op = SCMP_CMP_NE;
+	cmp.datum_a = FIONREAD;
+	if ((r = seccomp_rule_add_array(ctx, act, SCMP_SYS(ioctl), 1,
+	    &cmp)) < 0 ||
 	    (r = seccomp_load(ctx)) < 0)
 		fatalx("ioctl filter: %s", strerror(-r));
 	seccomp_release(ctx);

@@ -107,7 +107,7 @@ test_full(void)
 	rv = parse(full, &c);
 	ok(rv == 3 && c.n == 3, "three peers (rv %d, n %d)", rv, c.n);
 	for (i = 0; i < 32; i++)
-		sscanf(K1 + 2 * i, "%2hhx", &k1[i]);
+		sscanf(&K1[2 * i], "%2hhx", &k1[i]);
 	ok(memcmp(c.p[0].pubkey, k1, 32) == 0, "peer 1 key");
 	ok(c.p[0].endpoint.sa.sa_family == AF_INET &&
 	    strcmp(omni_addr_str(&c.p[0].endpoint, a, sizeof(a)),

@@ -51,8 +51,8 @@ test_addr(void)
 		"[::g]:80", "fe80::1%eth0", "1.2.3.4 ", " 1.2.3.4",
 		"[]:80", "[]", "[[::1]]:80", "1.2.3.4: 80", "1.2.3.4:+80",
 		"[::1]: 80", "[::1]:+80", "1.2.3.4:80 ",
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
 	};
 	struct omni_addr	 a;
 	char			 buf[OMNI_ADDRSTRLEN];
