@@ -668,12 +668,15 @@ conf_parent_checks(const char *path, const struct stat *st,
 
 /* --- interface ----------------------------------------------------------- */
 
+static int	conf_load_open(const char *, int, struct stat *, const char *,
+		    int, int, struct omni_conf *, char *, size_t);
+
 int
 config_load(const char *path, const char *self_exe, int debug, int verbose,
     struct omni_conf *conf, char *err, size_t errlen)
 {
 	struct stat	 st;
-	int		 fd, r;
+	int		 fd;
 
 	if (errlen)
 		err[0] = '\0';
@@ -684,6 +687,47 @@ config_load(const char *path, const char *self_exe, int debug, int verbose,
 	}
 	if ((fd = conf_open(path, &st, err, errlen)) == -1)
 		return -1;
+	return conf_load_open(path, fd, &st, self_exe, debug, verbose, conf,
+	    err, errlen);
+}
+
+/*
+ * The same from a descriptor the caller keeps (omnid's command-line
+ * quick start writes its configuration into a memfd): it is read
+ * from its start every time, so a reload reads it again.
+ */
+int
+config_load_fd(const char *name, int keepfd, const char *self_exe,
+    int debug, int verbose, struct omni_conf *conf, char *err, size_t errlen)
+{
+	struct stat	 st;
+	int		 fd;
+
+	if (errlen)
+		err[0] = '\0';
+	config_defaults(conf);
+	if (lseek(keepfd, 0, SEEK_SET) == -1 ||
+	    (fd = fcntl(keepfd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: fstat: %s", name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return conf_load_open(name, fd, &st, self_exe, debug, verbose, conf,
+	    err, errlen);
+}
+
+static int
+conf_load_open(const char *path, int fd, struct stat *stp,
+    const char *self_exe, int debug, int verbose, struct omni_conf *conf,
+    char *err, size_t errlen)
+{
+	struct stat	 st = *stp;
+	int		 r;
+
 	if (conf_check_perm(path, &st, 0, err, errlen) == -1) {
 		close(fd);
 		return -1;

@@ -37,6 +37,9 @@ void	config_defaults(struct omni_conf *);
  */
 int	config_load(const char *path, const char *self_exe, int debug,
 	    int verbose, struct omni_conf *, char *err, size_t errlen);
+int	config_load_fd(const char *name, int fd, const char *self_exe,
+	    int debug, int verbose, struct omni_conf *, char *err,
+	    size_t errlen);
 /* Normalised YAML, every key with its effective value, secrets hidden. */
 void	config_print(FILE *, const struct omni_conf *);
 int	config_has_secrets(const struct omni_conf *);

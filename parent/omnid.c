@@ -33,6 +33,7 @@
 #include "caps.h"
 #include "identity.h"
 #include "parse.h"
+#include "quickstart.h"
 #include "rtnl.h"
 
 #define IFACE_BACKOFF_MAX	30
@@ -49,6 +50,14 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: omnid [-dnv] [-f file] [-s socket]\n"
+	    "       omnid [-dnv] [-s socket] --mode nucleus [--port port] "
+	    "--secret secret\n"
+	    "       omnid [-dnv] [-s socket] --nucleus host:port "
+	    "[--nucleus ...] --cluster name\n"
+	    "             --secret secret --vip address[/prefix] "
+	    "[--port wgport]\n"
+	    "             [--interface name] [--identity file] "
+	    "[--cipher chachapoly]\n"
 	    "       omnid --init [--identity file]\n");
 	exit(1);
 }
@@ -776,6 +785,18 @@ from_wgctld_stats(struct imsgev *iev, struct imsg *im)
 
 static int	parent_reload(char *, size_t);
 
+/* From the file, or from the quick-start memfd. */
+static int
+omnid_config_load(struct omni_conf *conf, char *err, size_t errlen)
+{
+	if (omnid->o_conffd != -1)
+		return config_load_fd("command line", omnid->o_conffd,
+		    omnid->o_self, omnid->o_debug, omnid->o_verbose, conf, err,
+		    errlen);
+	return config_load(omnid->o_conffile, omnid->o_self, omnid->o_debug,
+	    omnid->o_verbose, conf, err, errlen);
+}
+
 static void
 from_wgctld_reload(struct imsgev *iev, struct imsg *im)
 {
@@ -1042,8 +1063,7 @@ parent_reload(char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (config_load(omnid->o_conffile, omnid->o_self, omnid->o_debug,
-	    omnid->o_verbose, nc, err, errlen) == -1) {
+	if (omnid_config_load(nc, err, errlen) == -1) {
 		log_warnx("reload failed, keeping the running configuration: "
 		    "%s", err);
 		omnid->o_reload_failed++;
@@ -1166,11 +1186,20 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "init",	no_argument,		NULL,	'I' },
 		{ "identity",	required_argument,	NULL,	'i' },
+		{ "mode",	required_argument,	NULL,	'M' },
+		{ "port",	required_argument,	NULL,	'p' },
+		{ "secret",	required_argument,	NULL,	'S' },
+		{ "nucleus",	required_argument,	NULL,	'N' },
+		{ "cluster",	required_argument,	NULL,	'C' },
+		{ "vip",	required_argument,	NULL,	'A' },
+		{ "interface",	required_argument,	NULL,	'F' },
+		{ "cipher",	required_argument,	NULL,	'c' },
 		{ NULL,		0,			NULL,	0 }
 	};
+	struct quickstart qs;
 	char		 err[OMNI_MSGSIZ];
 	const char	*identity = "/var/lib/omni/omni0.key";
-	int		 ch, noaction = 0, init = 0, i;
+	int		 ch, noaction = 0, init = 0, fileopt = 0, i;
 
 	/* Re-executed as the config parser: nothing of the parent runs. */
 	if (argc > 2 && strcmp(argv[1], "-P") == 0) {
@@ -1180,6 +1209,8 @@ main(int argc, char **argv)
 	}
 
 	omnid = &od;
+	memset(&qs, 0, sizeof(qs));
+	od.o_conffd = -1;
 	TAILQ_INIT(&od.o_ifaces);
 	od.o_nucleus_sock = od.o_ctl_sock = od.o_metrics_sock = -1;
 	strlcpy(od.o_conffile, OMNI_CONF_FILE, sizeof(od.o_conffile));
@@ -1195,6 +1226,7 @@ main(int argc, char **argv)
 			if (strlcpy(od.o_conffile, optarg,
 			    sizeof(od.o_conffile)) >= sizeof(od.o_conffile))
 				errx(1, "config path too long");
+			fileopt = 1;
 			break;
 		case 'n':
 			noaction = 1;
@@ -1213,6 +1245,41 @@ main(int argc, char **argv)
 			break;
 		case 'i':
 			identity = optarg;
+			qs.qs_identity = optarg;
+			break;
+		case 'M':
+			qs.qs_used = 1;
+			qs.qs_mode = optarg;
+			break;
+		case 'p':
+			qs.qs_used = 1;
+			qs.qs_port = optarg;
+			break;
+		case 'S':
+			qs.qs_used = 1;
+			qs.qs_secret = optarg;
+			break;
+		case 'N':
+			qs.qs_used = 1;
+			if (qs.qs_nnuclei == OMNI_MAX_NUCLEI)
+				errx(1, "at most %d --nucleus", OMNI_MAX_NUCLEI);
+			qs.qs_nuclei[qs.qs_nnuclei++] = optarg;
+			break;
+		case 'C':
+			qs.qs_used = 1;
+			qs.qs_cluster = optarg;
+			break;
+		case 'A':
+			qs.qs_used = 1;
+			qs.qs_vip = optarg;
+			break;
+		case 'F':
+			qs.qs_used = 1;
+			qs.qs_ifname = optarg;
+			break;
+		case 'c':
+			qs.qs_used = 1;
+			qs.qs_cipher = optarg;
 			break;
 		default:
 			usage();
@@ -1222,15 +1289,26 @@ main(int argc, char **argv)
 		usage();
 	if (sodium_init() == -1)
 		errx(1, "libsodium initialisation failed");
-	if (init)
+	if (init) {
+		if (qs.qs_used)
+			errx(1, "--init takes only --identity");
 		return omnid_init_identity(identity);
+	}
+	if (qs.qs_used) {
+		if (fileopt)
+			errx(1, "-f and the quick-start flags exclude each "
+			    "other");
+		if ((od.o_conffd = quickstart_conf(&qs, err,
+		    sizeof(err))) == -1)
+			errx(1, "%s", err);
+		strlcpy(od.o_conffile, "command line", sizeof(od.o_conffile));
+	}
 	if (geteuid() != 0 || caps_check() == -1)
 		errx(1, "need root privileges (CAP_NET_ADMIN)");
 	log_setverbose(od.o_verbose);
 	omnid_self(od.o_self, sizeof(od.o_self));
 
-	if (config_load(od.o_conffile, od.o_self, od.o_debug, od.o_verbose,
-	    &od.o_conf, err, sizeof(err)) == -1) {
+	if (omnid_config_load(&od.o_conf, err, sizeof(err)) == -1) {
 		fprintf(stderr, "omnid: %s\n", err);
 		return 1;
 	}

@@ -59,6 +59,7 @@ struct omnid {
 	struct ifaces		 o_ifaces;
 	uint32_t		 o_next_ifid;
 	char			 o_conffile[OMNI_PATHSIZ];
+	int			 o_conffd;	/* quick start: a memfd */
 	char			 o_self[OMNI_PATHSIZ];
 	char			 o_ctlpath[OMNI_PATHSIZ];
 	int			 o_ctlpath_set;
