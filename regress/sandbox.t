@@ -50,4 +50,24 @@ bnd=$(awk '/^CapBnd:/{print $2}' /proc/$p/status)
 ok $([ "$eff" = 00000000000414e0 ]; echo $?) "parent keeps only the capabilities it needs (CapEff $eff)"
 ok $([ "$bnd" = 00000000000414e0 ]; echo $?) "parent's bounding set is reduced too (CapBnd $bnd)"
 
+# The config parser child lives too briefly to catch in /proc: trace
+# the steps it takes before it reads a byte of the file.
+install -m 0600 "$TOP/regress/conf/good-minimal.yaml" "$LABDIR/parse.yaml"
+strace -f -o "$LABDIR/parse.trace" -e trace=chroot,setresuid,prctl,landlock_create_ruleset,landlock_restrict_self,seccomp \
+    "$OMNID" -n -f "$LABDIR/parse.yaml" >/dev/null 2>&1
+ok $? "omnid -n with the parser child traced"
+t=$LABDIR/parse.trace
+grep -q "chroot(\"$chroot\") *= 0" "$t"; ok $? "parser child: chroot into the empty directory"
+grep -q "setresuid($uid, $uid, $uid) *= 0" "$t"; ok $? "parser child: drops to _omnid"
+grep -q "PR_SET_NO_NEW_PRIVS, 1.* = 0" "$t"; ok $? "parser child: no_new_privs"
+abi=$(sed -n 's/.*LANDLOCK_CREATE_RULESET_VERSION) *= \([0-9]*\)$/\1/p' "$t" | head -n 1)
+if [ -n "$abi" ] && [ "$abi" -gt 0 ]; then
+	grep -q "landlock_restrict_self(.*) *= 0" "$t"
+	ok $? "parser child: Landlock ruleset applied (kernel ABI $abi)"
+else
+	grep -q "landlock_restrict_self" "$t"
+	ok $([ $? -ne 0 ]; echo $?) "parser child: no Landlock on this kernel, none attempted"
+fi
+grep -q "SECCOMP_SET_MODE_FILTER, 0, {len=.*}) *= 0" "$t"; ok $? "parser child: seccomp filter installed"
+
 done_testing
