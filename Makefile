@@ -63,6 +63,11 @@ check: deps
 
 tests: $(TESTS)
 
+# Every libFuzzer target, FUZZ_SECONDS each (clang).
+FUZZ_SECONDS ?= 60
+fuzz:
+	sh regress/fuzz/run.sh $(FUZZ_SECONDS)
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
@@ -92,4 +97,4 @@ clean:
 	find . -name '*.o' -delete -o -name '*.d' -delete -o -name '*.a' -delete
 
 
-.PHONY: all tests deps demo check install uninstall clean lint-man
+.PHONY: all tests fuzz deps demo check install uninstall clean lint-man
