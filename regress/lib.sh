@@ -171,6 +171,29 @@ done_testing() {
 	[ "$T_FAILED" -eq 0 ]
 }
 
+# lab_test: the prologue of an integration test: root, and a cleanup
+# that runs however the test ends.
+lab_test() {
+	require_root
+	trap 'lab_cleanup' EXIT
+	trap 'exit 1' INT TERM
+}
+
+# lab_mesh: the demo topology, started: nucleus "nuc" (198.18.0.1) and
+# edges "e1", "e2" (VIPs 10.77.0.2 and 10.77.0.3).
+lab_mesh() {
+	lab_init
+	lab_host nuc 1
+	lab_host e1 2
+	lab_host e2 3
+	lab_nucleus_conf nuc 1
+	lab_edge_conf e1 2 1
+	lab_edge_conf e2 3 1
+	lab_start nuc
+	lab_start e1
+	lab_start e2
+}
+
 require_root() {
 	if [ "$(id -u)" != 0 ]; then
 		echo "Bail out! integration tests need root (network namespaces)"

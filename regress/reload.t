@@ -4,20 +4,8 @@
 # dropping the tunnels that did not change.
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/regress/lib.sh"
-require_root
-trap 'lab_cleanup' EXIT
-trap 'exit 1' INT TERM
-
-lab_init
-lab_host nuc 1
-lab_host e1 2
-lab_host e2 3
-lab_nucleus_conf nuc 1
-lab_edge_conf e1 2 1
-lab_edge_conf e2 3 1
-lab_start nuc
-lab_start e1
-lab_start e2
+lab_test
+lab_mesh
 check "mesh up" wait_for 30 ping_vip e1 3
 
 cp "$LABDIR/e1.conf" "$LABDIR/e1.good"
