@@ -1,6 +1,7 @@
 /*
  * The backend-neutral front of the parent's WireGuard devices: pick a
- * backend for an interface and dispatch every operation to it.
+ * backend for an interface (auto: the kernel's WireGuard when there is
+ * one, wireguard-go otherwise) and dispatch every operation to it.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -47,10 +48,46 @@ wg_backend_name(int backend)
 	}
 }
 
+static int
+wg_open_userspace(struct wg_dev *wd, char *err, size_t errlen)
+{
+	if (wd->wd_wggo[0] == '\0') {
+		snprintf(err, errlen, "%s: no wireguard-go binary configured",
+		    wd->wd_name);
+		return -1;
+	}
+	wd->wd_backend = BACKEND_USERSPACE;
+	wd->wd_ops = &wg_uapi_ops;
+	if (wd->wd_ops->create(wd, err, errlen) == -1) {
+		wd->wd_ops = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* -1 with errno WG_EABSENT when the kernel has no WireGuard. */
+static int
+wg_open_kernel(struct wg_dev *wd, char *err, size_t errlen)
+{
+	int	 saved;
+
+	wd->wd_backend = BACKEND_KERNEL;
+	wd->wd_ops = &wg_kernel_ops;
+	if (wd->wd_ops->create(wd, err, errlen) == -1) {
+		saved = errno;
+		wd->wd_ops = NULL;
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
 int
 wg_open(struct wg_dev *wd, const char *name, int backend, const char *wggo,
     char *err, size_t errlen)
 {
+	size_t	 skip;
+
 	memset(wd, 0, sizeof(*wd));
 	wd->wd_pid = -1;
 	wd->wd_ifindex = 0;
@@ -70,34 +107,39 @@ wg_open(struct wg_dev *wd, const char *name, int backend, const char *wggo,
 	switch (backend) {
 	case BACKEND_AUTO:
 		/*
-		 * The kernel backend is not there yet: auto means
-		 * userspace until it is, whatever the kernel offers.
+		 * Kernel WireGuard when the kernel has it (its generic
+		 * netlink family resolves or the link can be created,
+		 * either of which loads the module), else wireguard-go.
 		 */
-		log_info("%s: backend auto: using userspace (wireguard-go), "
-		    "the kernel backend is not implemented yet", name);
-		backend = BACKEND_USERSPACE;
+		if (wg_open_kernel(wd, err, errlen) == 0) {
+			log_info("%s: backend auto: using kernel WireGuard, "
+			    "the kernel has the wireguard module", name);
+			break;
+		}
+		if (errno != WG_EABSENT)
+			return -1;
+		/* The reason without its "name: " prefix. */
+		skip = strlen(name);
+		if (strncmp(err, name, skip) != 0 || strncmp(err + skip, ": ",
+		    2) != 0)
+			skip = 0;
+		else
+			skip += 2;
+		log_info("%s: backend auto: using userspace (wireguard-go): "
+		    "%s", name, err + skip);
+		if (wg_open_userspace(wd, err, errlen) == -1)
+			return -1;
 		break;
 	case BACKEND_USERSPACE:
+		if (wg_open_userspace(wd, err, errlen) == -1)
+			return -1;
 		break;
 	case BACKEND_KERNEL:
-		snprintf(err, errlen, "%s: kernel backend not implemented yet",
-		    name);
-		return -1;
+		if (wg_open_kernel(wd, err, errlen) == -1)
+			return -1;
+		break;
 	default:
 		snprintf(err, errlen, "%s: unknown backend %d", name, backend);
-		return -1;
-	}
-
-	wd->wd_backend = backend;
-	wd->wd_ops = &wg_uapi_ops;
-	if (wd->wd_wggo[0] == '\0') {
-		snprintf(err, errlen, "%s: no wireguard-go binary configured",
-		    name);
-		wd->wd_ops = NULL;
-		return -1;
-	}
-	if (wd->wd_ops->create(wd, err, errlen) == -1) {
-		wd->wd_ops = NULL;
 		return -1;
 	}
 	log_info("%s: %s backend up, ifindex %d", name, wd->wd_ops->name,

@@ -331,8 +331,8 @@ main(int argc, char *argv[])
 	/* Backends. */
 	err[0] = '\0';
 	check(wg_open(&wd2, ifname, BACKEND_KERNEL, wggo, err,
-	    sizeof(err)) == -1 && strstr(err, "kernel backend not "
-	    "implemented yet") != NULL, "kernel backend refused: %s", err);
+	    sizeof(err)) == -1 && strstr(err, "kernel WireGuard is not "
+	    "available") != NULL, "kernel backend refused: %s", err);
 	err[0] = '\0';
 	check(wg_open(&wd2, "bad/name", BACKEND_USERSPACE, wggo, err,
 	    sizeof(err)) == -1, "bad interface name refused: %s", err);
