@@ -1,14 +1,17 @@
 /*
- * Edge role: for every interface and every nucleus it names, register
- * (retrying with backoff 1, 2, 4, ... seconds up to the heartbeat
- * interval), then send a heartbeat every interval.  Each answer
- * carries that nucleus's view of the cluster; the interface's peer
- * set is the union of the latest views (per public key the most
- * recent report wins) and goes to the parent whenever it changes.
+ * Edge role (PROTOCOL.md, "Edge"): for every interface and every
+ * nucleus it names, get a cookie and the nucleus's key (CHALLENGE),
+ * have the parent compute the proof key, register, then heartbeat.
+ * Each heartbeat carries the cluster version this edge has applied
+ * from that nucleus and fetches the changes since (or a full sync),
+ * a page of parts at a time.  The interface's peer set is the union
+ * of the views of the nuclei that answer (per public key the most
+ * recently learned entry wins) and goes to the parent whenever it
+ * changes.
  *
  * A nucleus that stops answering is registered with again, but what
- * it reported last is kept: a silent nucleus must not tear tunnels
- * down.
+ * it reported last is kept while no other nucleus answers: signaling
+ * trouble must not tear tunnels down.
  */
 #include <sys/queue.h>
 
@@ -19,10 +22,13 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "ptab.h"
 #include "signald.h"
 
 enum en_state {
-	EN_REGISTERING = 0,
+	EN_HELLO = 0,		/* REGISTER without proof, for a CHALLENGE */
+	EN_PROVING,		/* waiting for the parent's proof key */
+	EN_REGISTERING,		/* REGISTER with cookie and proof */
 	EN_REGISTERED
 };
 
@@ -31,29 +37,60 @@ struct edge_nucleus {
 	enum en_state		 en_state;
 	uint64_t		 en_next;	/* ms: next REGISTER/HEARTBEAT */
 	uint32_t		 en_backoff;	/* seconds */
-	uint64_t		 en_last_ack;	/* ms */
+	uint64_t		 en_last_ans;	/* ms: authenticated answer */
+	time_t			 en_last_wall;
 	uint64_t		 en_last_reg;	/* ms: latest REGISTER sent */
-	uint64_t		 en_last_ts;	/* newest answer's timestamp */
+	int64_t			 en_rtt_us;
+	int			 en_has_nkey;
+	int			 en_has_proof;
+	int			 en_has_cookie;
+	int			 en_dh_pending;
+	uint8_t			 en_nkey[SIG_KEYLEN];
+	uint8_t			 en_proof[SIG_KEYLEN];
+	uint8_t			 en_cookie[SIG_COOKIELEN];
+	uint64_t		 en_reqs[EDGE_RECENT_REQS];
+	uint64_t		 en_reqms[EDGE_RECENT_REQS];
+	unsigned		 en_nreq;
 	int			 en_vip_warned;
-	int			 en_has_report;
-	uint64_t		 en_report_seq;
-	uint32_t		 en_npeers;
-	struct sig_peer		 en_peers[EDGE_NUCLEUS_PEERS];
+	int			 en_key_warned;
+	/* the view and where it stands */
+	int			 en_synced;	/* a sync completed */
+	uint64_t		 en_epoch;
+	uint64_t		 en_ver;
+	struct ptab		 en_view;
+	uint64_t		 en_prov_until;	/* ms: provisional entries */
+	/* a full sync in progress */
+	int			 en_full;
+	uint64_t		 en_sepoch;
+	uint64_t		 en_sbase;
+	uint64_t		 en_scur;
+	struct ptab		 en_stage;
+	/* parts that came early */
+	struct sig_msg		*en_held[EDGE_HELD_PARTS];
+	int			 en_nheld;
+	/* page retransmission */
+	uint64_t		 en_rto_at;	/* ms, 0: none */
+	uint32_t		 en_rto;	/* ms */
 };
 
 struct edge_iface {
 	TAILQ_ENTRY(edge_iface)	 ei_entry;
 	struct sig_iface	 ei_conf;
+	struct sig_ckeys	 ei_keys;
 	struct edge_nucleus	 ei_nuclei[OMNI_MAX_NUCLEI];
+	uint64_t		 ei_time;	/* our latest `time` */
 	int			 ei_sent_once;
+	int			 ei_dirty;	/* recompute the union */
 	size_t			 ei_nsent;
-	struct omni_peer	 ei_sent[EDGE_MAX_PEERS];
+	struct omni_peer	*ei_sent;
 };
 
 static TAILQ_HEAD(, edge_iface)	 edge_ifaces =
     TAILQ_HEAD_INITIALIZER(edge_ifaces);
 static struct edge_io		 edge_io;
 static uint64_t			 edge_seq;
+
+static void	edge_update_peers(struct edge_iface *, uint64_t);
 
 void
 edge_init(const struct edge_io *io)
@@ -112,15 +149,76 @@ hb_ms(const struct edge_iface *ei)
 	return (uint64_t)ei->ei_conf.heartbeat * 1000;
 }
 
+/* --- per nucleus state ------------------------------------------------ */
+
+static void
+held_clear(struct edge_nucleus *en)
+{
+	int	 i;
+
+	for (i = 0; i < en->en_nheld; i++)
+		free(en->en_held[i]);
+	en->en_nheld = 0;
+}
+
 static void
 nucleus_reset(struct edge_nucleus *en, const struct omni_addr *addr,
     uint64_t now)
 {
-	memset(en, 0, sizeof(*en));
+	held_clear(en);
+	ptab_free(&en->en_view);
+	ptab_free(&en->en_stage);
+	sodium_memzero(en, sizeof(*en));
 	en->en_addr = *addr;
-	en->en_state = EN_REGISTERING;
+	en->en_state = EN_HELLO;
 	en->en_backoff = 1;
 	en->en_next = now;
+	en->en_rtt_us = -1;
+	en->en_rto = EDGE_RTO_MS;
+	ptab_init(&en->en_view, EDGE_MAX_PEERS);
+	ptab_init(&en->en_stage, EDGE_MAX_PEERS);
+}
+
+static void
+nucleus_release(struct edge_nucleus *en)
+{
+	held_clear(en);
+	ptab_free(&en->en_view);
+	ptab_free(&en->en_stage);
+	sodium_memzero(en, sizeof(*en));
+}
+
+/* Answered within EDGE_SILENT_BEATS heartbeat intervals. */
+static int
+nucleus_fresh(const struct edge_iface *ei, const struct edge_nucleus *en,
+    uint64_t now)
+{
+	return en->en_last_ans != 0 &&
+	    now < en->en_last_ans + EDGE_SILENT_BEATS * hb_ms(ei);
+}
+
+/* --- sending ----------------------------------------------------------- */
+
+/* The sync position a request carries. */
+static void
+sync_fields(const struct edge_nucleus *en, struct sig_msg *m)
+{
+	if (en->en_full) {
+		m->epoch = en->en_sepoch;
+		m->from = en->en_scur;
+		m->flags = SIG_FL_FULL;
+		m->base = en->en_sbase;
+		m->fields |= SIG_F(SIG_K_BASE);
+	} else if (en->en_synced) {
+		m->epoch = en->en_epoch;
+		m->from = en->en_ver;
+		m->flags = 0;
+	} else {
+		m->epoch = 0;		/* never an epoch: a full sync */
+		m->from = 0;
+		m->flags = SIG_FL_FULL;
+	}
+	m->fields |= SIG_F_SYNC;
 }
 
 static int
@@ -130,20 +228,36 @@ edge_send(struct edge_iface *ei, struct edge_nucleus *en, int type,
 	const struct sig_iface	*c = &ei->ei_conf;
 	struct sig_msg		 m;
 	uint8_t			 buf[SIG_MAXDGRAM];
+	const uint8_t		*auth = NULL;
 	size_t			 len;
 	char			 abuf[OMNI_ADDRSTRLEN];
+	unsigned		 slot;
 	int			 rv;
 
-	proto_init_msg(&m, type, c->cluster, clk->wall);
+	proto_init_msg(&m, type, proto_next_time(&ei->ei_time, clk));
 	memcpy(m.pubkey, c->pubkey, SIG_KEYLEN);
 	m.vip = c->vip;
 	m.port = c->wg_port;
-	if ((rv = proto_encode(&m, c->key, buf, sizeof(buf), &len)) !=
-	    SIG_OK) {
-		log_warnx("%s: cannot encode %s: %s", c->name,
+	if (en->en_has_proof && (en->en_has_cookie ||
+	    type == SIG_DEREGISTER))
+		auth = en->en_proof;
+	if (en->en_has_cookie) {
+		memcpy(m.cookie, en->en_cookie, SIG_COOKIELEN);
+		m.fields |= SIG_F(SIG_K_COOKIE);
+	}
+	if (type == SIG_HEARTBEAT || (type == SIG_REGISTER && auth != NULL))
+		sync_fields(en, &m);
+	if (type == SIG_REGISTER && auth == NULL)
+		m.fields &= ~SIG_F(SIG_K_COOKIE);
+	if ((rv = proto_seal(&m, SIG_KIND_UP, c->cluster, c->name_key,
+	    ei->ei_keys.up, auth, buf, sizeof(buf), &len)) != SIG_OK) {
+		log_warnx("%s: cannot seal %s: %s", c->name,
 		    proto_type_name(type), proto_reason_name(rv));
 		return -1;
 	}
+	slot = en->en_nreq++ % EDGE_RECENT_REQS;
+	en->en_reqs[slot] = m.time;
+	en->en_reqms[slot] = clk->ms;
 	if (edge_io.send(c->ifid, &en->en_addr, buf, len) == -1) {
 		log_debug("%s: %s to %s not sent", c->name,
 		    proto_type_name(type),
@@ -151,9 +265,19 @@ edge_send(struct edge_iface *ei, struct edge_nucleus *en, int type,
 		return -1;
 	}
 	sig_stats.sent[type]++;
-	log_debug("%s: %s sent to %s", c->name, proto_type_name(type),
-	    omni_addr_str(&en->en_addr, abuf, sizeof(abuf)));
+	if (log_getverbose() > 1)
+		log_debug("%s: %s sent to %s", c->name, proto_type_name(type),
+		    omni_addr_str(&en->en_addr, abuf, sizeof(abuf)));
 	return 0;
+}
+
+/* A sync request now; the page it starts has a retransmission timer. */
+static void
+edge_sync_now(struct edge_iface *ei, struct edge_nucleus *en,
+    const struct sig_clock *clk)
+{
+	edge_send(ei, en, SIG_HEARTBEAT, clk);
+	en->en_rto_at = clk->ms + en->en_rto;
 }
 
 static void
@@ -166,6 +290,21 @@ edge_register_now(struct edge_iface *ei, struct edge_nucleus *en,
 	en->en_backoff *= 2;
 	if (en->en_backoff > ei->ei_conf.heartbeat)
 		en->en_backoff = ei->ei_conf.heartbeat;
+	/* the first page of the answer has its retransmission timer */
+	if (en->en_has_proof && en->en_has_cookie)
+		en->en_rto_at = clk->ms + en->en_rto;
+}
+
+/* Register again soon, but not more than once a second. */
+static void
+edge_reregister(struct edge_iface *ei, struct edge_nucleus *en,
+    const struct sig_clock *clk)
+{
+	en->en_backoff = 1;
+	if (en->en_last_reg == 0 || clk->ms >= en->en_last_reg + 1000)
+		edge_register_now(ei, en, clk);
+	else
+		en->en_next = en->en_last_reg + 1000;
 }
 
 static void
@@ -174,8 +313,11 @@ edge_deregister_all(struct edge_iface *ei, const struct sig_clock *clk)
 	int	 i;
 
 	for (i = 0; i < ei->ei_conf.nnuclei; i++)
-		edge_send(ei, &ei->ei_nuclei[i], SIG_DEREGISTER, clk);
+		if (ei->ei_nuclei[i].en_has_proof)
+			edge_send(ei, &ei->ei_nuclei[i], SIG_DEREGISTER, clk);
 }
+
+/* --- the peer set ------------------------------------------------------- */
 
 static int
 peer_cmp(const void *a, const void *b)
@@ -184,91 +326,291 @@ peer_cmp(const void *a, const void *b)
 	    ((const struct omni_peer *)b)->pubkey, OMNI_KEYLEN);
 }
 
-/* Recompute the union and hand it to the parent if it changed. */
+/*
+ * Recompute the union of the views of the nuclei that answer and hand
+ * it to the parent if it changed.  With none answering, say nothing:
+ * the set stays as it was.
+ */
 static void
-edge_update_peers(struct edge_iface *ei)
+edge_update_peers(struct edge_iface *ei, uint64_t now)
 {
-	static struct omni_peer	 set[EDGE_MAX_PEERS];
-	static uint64_t		 seq[EDGE_MAX_PEERS];
+	struct ptab		 u;
+	struct ptab_ent		*pe, *ue;
 	struct edge_nucleus	*en;
-	const struct sig_peer	*sp;
-	struct omni_peer	*op;
-	size_t			 n = 0, j;
-	uint32_t		 k;
+	struct omni_peer	*set = NULL, *op;
+	size_t			 n = 0;
 	int			 i, any = 0;
 
+	ei->ei_dirty = 0;
+	ptab_init(&u, EDGE_MAX_PEERS);
 	for (i = 0; i < ei->ei_conf.nnuclei; i++) {
 		en = &ei->ei_nuclei[i];
-		if (!en->en_has_report)
+		if (!en->en_synced || !nucleus_fresh(ei, en, now))
 			continue;
 		any = 1;
-		for (k = 0; k < en->en_npeers; k++) {
-			sp = &en->en_peers[k];
-			if (memcmp(sp->pubkey, ei->ei_conf.pubkey,
-			    OMNI_KEYLEN) == 0)
-				continue;	/* never ourselves */
-			for (j = 0; j < n; j++)
-				if (memcmp(set[j].pubkey, sp->pubkey,
-				    OMNI_KEYLEN) == 0)
-					break;
-			if (j < n && seq[j] >= en->en_report_seq)
+		PTAB_FOREACH(pe, &en->en_view) {
+			if ((ue = ptab_get(&u, pe->pe_peer.pubkey)) != NULL &&
+			    ue->pe_stamp >= pe->pe_stamp)
 				continue;
-			if (j == n) {
-				if (n == EDGE_MAX_PEERS)
-					continue;
-				n++;
-			}
-			op = &set[j];
-			memset(op, 0, sizeof(*op));
-			op->ifid = ei->ei_conf.ifid;
-			memcpy(op->pubkey, sp->pubkey, OMNI_KEYLEN);
-			op->vip = sp->vip;
-			proto_peer_to_addr(sp, &op->endpoint);
-			seq[j] = en->en_report_seq;
+			ptab_put(&u, &pe->pe_peer, pe->pe_stamp, 0);
 		}
 	}
-	if (!any)
-		return;		/* nothing learned yet: say nothing */
-	qsort(set, n, sizeof(set[0]), peer_cmp);
-	if (ei->ei_sent_once && n == ei->ei_nsent &&
-	    (n == 0 || memcmp(set, ei->ei_sent, n * sizeof(set[0])) == 0))
+	if (!any) {
+		ptab_free(&u);
 		return;
+	}
+	if (u.pt_n > 0 && (set = calloc(u.pt_n, sizeof(*set))) == NULL) {
+		log_warn("%s: peer set", ei->ei_conf.name);
+		ptab_free(&u);
+		ei->ei_dirty = 1;
+		return;
+	}
+	PTAB_FOREACH(pe, &u) {
+		op = &set[n++];
+		op->ifid = ei->ei_conf.ifid;
+		memcpy(op->pubkey, pe->pe_peer.pubkey, OMNI_KEYLEN);
+		op->vip = pe->pe_peer.vip;
+		proto_peer_to_addr(&pe->pe_peer, &op->endpoint);
+	}
+	ptab_free(&u);
+	if (n > 1)
+		qsort(set, n, sizeof(set[0]), peer_cmp);
+	if (ei->ei_sent_once && n == ei->ei_nsent &&
+	    (n == 0 || memcmp(set, ei->ei_sent, n * sizeof(set[0])) == 0)) {
+		free(set);
+		return;
+	}
 	log_info("%s: peer set now %zu peers", ei->ei_conf.name, n);
 	edge_io.peers(ei->ei_conf.ifid, set, n);
-	memcpy(ei->ei_sent, set, n * sizeof(set[0]));
+	free(ei->ei_sent);
+	ei->ei_sent = set;
 	ei->ei_nsent = n;
 	ei->ei_sent_once = 1;
 }
 
-/*
- * A HEARTBEAT_ACK replaces what the nucleus reported before.  A
- * REGISTER_ACK only adds to it: after a nucleus restarts, the first
- * edges to register again get short lists, and taking those as the
- * truth would tear tunnels down for one heartbeat interval.  By the
- * next HEARTBEAT_ACK the others have registered again as well.
- */
-static void
-edge_store_report(struct edge_iface *ei, struct edge_nucleus *en,
-    const struct sig_msg *m, int merge)
-{
-	struct sig_peer	 old[EDGE_NUCLEUS_PEERS];
-	uint32_t	 nold, i, j;
+/* --- parts of a page ------------------------------------------------------ */
 
-	nold = merge && en->en_has_report ? en->en_npeers : 0;
-	memcpy(old, en->en_peers, nold * sizeof(old[0]));
-	memcpy(en->en_peers, m->peers, m->npeers * sizeof(m->peers[0]));
-	en->en_npeers = m->npeers;
-	for (i = 0; i < nold && en->en_npeers < EDGE_NUCLEUS_PEERS; i++) {
-		for (j = 0; j < m->npeers; j++)
-			if (memcmp(old[i].pubkey, m->peers[j].pubkey,
-			    SIG_KEYLEN) == 0)
-				break;
-		if (j == m->npeers)
-			en->en_peers[en->en_npeers++] = old[i];
+/* Entries of a part into a table; the interface itself never goes in. */
+static void
+part_apply(struct edge_iface *ei, struct ptab *t, const struct sig_msg *m)
+{
+	uint32_t	 i;
+
+	for (i = 0; i < m->npeers; i++) {
+		if (memcmp(m->peers[i].pubkey, ei->ei_conf.pubkey,
+		    SIG_KEYLEN) == 0)
+			continue;
+		if (m->peers[i].removed)
+			ptab_del(t, m->peers[i].pubkey);
+		else if (ptab_put(t, &m->peers[i], ++edge_seq, 0) == -1)
+			log_warnx("%s: too many peers", ei->ei_conf.name);
 	}
-	en->en_has_report = 1;
-	en->en_report_seq = ++edge_seq;
-	edge_update_peers(ei);
+}
+
+/* A full sync is complete: the staging table becomes the view. */
+static void
+full_done(struct edge_iface *ei, struct edge_nucleus *en, uint64_t now)
+{
+	struct ptab_ent	*pe;
+	int		 kept = 0;
+
+	if (en->en_synced && en->en_epoch != en->en_sepoch) {
+		/*
+		 * The nucleus restarted: peers it does not know yet stay a
+		 * while, until the others have registered again.
+		 */
+		PTAB_FOREACH(pe, &en->en_view)
+			if (ptab_get(&en->en_stage, pe->pe_peer.pubkey) ==
+			    NULL && ptab_put(&en->en_stage, &pe->pe_peer,
+			    pe->pe_stamp, 1) == 0)
+				kept++;
+		if (kept > 0)
+			en->en_prov_until = now + EDGE_SILENT_BEATS * hb_ms(ei);
+	}
+	ptab_swap(&en->en_view, &en->en_stage);
+	ptab_clear(&en->en_stage);
+	en->en_epoch = en->en_sepoch;
+	en->en_ver = en->en_scur;
+	en->en_full = 0;
+	en->en_synced = 1;
+}
+
+/*
+ * One part: 1 applied, 0 ignored, 2 held for later.  The rules are in
+ * PROTOCOL.md, "Versions".
+ */
+static int
+part_take(struct edge_iface *ei, struct edge_nucleus *en,
+    const struct sig_msg *m, uint64_t now)
+{
+	uint64_t	 cur;
+
+	if ((m->flags & SIG_FL_FULL) && m->from == 0 &&
+	    (!en->en_full || en->en_sepoch != m->epoch ||
+	    en->en_sbase != m->base || en->en_scur != 0)) {
+		/* a full sync starts (over) */
+		held_clear(en);
+		ptab_clear(&en->en_stage);
+		en->en_full = 1;
+		en->en_sepoch = m->epoch;
+		en->en_sbase = m->base;
+		en->en_scur = 0;
+	}
+	if (m->flags & SIG_FL_FULL) {
+		if (!en->en_full || m->epoch != en->en_sepoch ||
+		    m->base != en->en_sbase)
+			return 0;
+		cur = en->en_scur;
+	} else {
+		if (en->en_full || !en->en_synced || m->epoch != en->en_epoch)
+			return 0;
+		cur = en->en_ver;
+	}
+	if (m->from > cur)
+		return 2;
+	if (m->from < cur || m->to < m->from)
+		return 0;
+	if (m->flags & SIG_FL_FULL) {
+		part_apply(ei, &en->en_stage, m);
+		en->en_scur = m->to;
+		if ((m->flags & SIG_FL_MORE) == 0) {
+			full_done(ei, en, now);
+			ei->ei_dirty = 1;
+		}
+	} else {
+		part_apply(ei, &en->en_view, m);
+		en->en_ver = m->to;
+		if ((m->flags & SIG_FL_MORE) == 0)
+			ei->ei_dirty = 1;
+	}
+	return 1;
+}
+
+static void
+part_hold(struct edge_nucleus *en, const struct sig_msg *m)
+{
+	int	 i;
+
+	for (i = 0; i < en->en_nheld; i++)
+		if (en->en_held[i]->from == m->from)
+			return;		/* have it */
+	if (en->en_nheld >= EDGE_HELD_PARTS)
+		return;
+	if ((en->en_held[en->en_nheld] = malloc(sizeof(*m))) == NULL)
+		return;
+	memcpy(en->en_held[en->en_nheld++], m, sizeof(*m));
+}
+
+/* A part, then any held part that now follows. */
+static void
+edge_part(struct edge_iface *ei, struct edge_nucleus *en,
+    const struct sig_msg *m, const struct sig_clock *clk)
+{
+	struct sig_msg		*h;
+	uint32_t		 lflags = 0;
+	int			 i, r, applied = 0, progress;
+
+	if ((r = part_take(ei, en, m, clk->ms)) == 2) {
+		part_hold(en, m);
+		return;
+	}
+	if (r == 1) {
+		applied = 1;
+		lflags = m->flags;
+	}
+	/* held parts that follow now; the last applied is the furthest */
+	do {
+		progress = 0;
+		for (i = 0; i < en->en_nheld; i++) {
+			h = en->en_held[i];
+			if ((r = part_take(ei, en, h, clk->ms)) == 2)
+				continue;
+			if (r == 1) {
+				applied = 1;
+				lflags = h->flags;
+			}
+			free(h);
+			en->en_held[i] = en->en_held[--en->en_nheld];
+			progress = 1;
+			break;
+		}
+	} while (progress);
+	if (!applied)
+		return;
+	if ((lflags & SIG_FL_MORE) == 0) {
+		/* up to date: no page outstanding */
+		held_clear(en);
+		en->en_rto_at = 0;
+		en->en_rto = EDGE_RTO_MS;
+	} else if (lflags & SIG_FL_LAST) {
+		/* the page is complete and more follows: ask at once */
+		en->en_rto = EDGE_RTO_MS;
+		edge_sync_now(ei, en, clk);
+	}
+}
+
+/* --- input ----------------------------------------------------------------- */
+
+static int
+edge_req_find(struct edge_nucleus *en, uint64_t re)
+{
+	int	 i;
+
+	for (i = 0; i < EDGE_RECENT_REQS; i++)
+		if (en->en_reqs[i] == re && re != 0)
+			return i;
+	return -1;
+}
+
+static void
+edge_challenge(struct edge_iface *ei, struct edge_nucleus *en,
+    const struct sig_msg *m, const struct sig_clock *clk)
+{
+	char	 abuf[OMNI_ADDRSTRLEN];
+
+	if (en->en_has_nkey && memcmp(en->en_nkey, m->nkey, SIG_KEYLEN) != 0) {
+		if (en->en_state == EN_REGISTERED ||
+		    en->en_state == EN_REGISTERING) {
+			/* a registered edge keeps the key it proved */
+			if (!en->en_key_warned)
+				log_warnx("%s: nucleus %s offers another key, "
+				    "ignored while registered",
+				    ei->ei_conf.name, omni_addr_str(
+				    &en->en_addr, abuf, sizeof(abuf)));
+			en->en_key_warned = 1;
+			return;
+		}
+		en->en_has_nkey = 0;
+		en->en_has_proof = 0;
+		sodium_memzero(en->en_proof, sizeof(en->en_proof));
+	}
+	memcpy(en->en_cookie, m->cookie, SIG_COOKIELEN);
+	en->en_has_cookie = 1;
+	if (!en->en_has_nkey) {
+		memcpy(en->en_nkey, m->nkey, SIG_KEYLEN);
+		en->en_has_nkey = 1;
+	}
+	if (!en->en_has_proof) {
+		if (!en->en_dh_pending) {
+			en->en_dh_pending = 1;
+			en->en_state = EN_PROVING;
+			edge_io.dh(ei->ei_conf.ifid, en->en_nkey);
+		}
+		return;
+	}
+	if (en->en_state == EN_HELLO || en->en_state == EN_PROVING) {
+		/* the answer to our first REGISTER */
+		en->en_state = EN_REGISTERING;
+		en->en_backoff = 1;
+		edge_register_now(ei, en, clk);
+		return;
+	}
+	if (en->en_state == EN_REGISTERED)
+		log_info("%s: nucleus %s asks us to register again",
+		    ei->ei_conf.name, omni_addr_str(&en->en_addr, abuf,
+		    sizeof(abuf)));
+	en->en_state = EN_REGISTERING;
+	edge_reregister(ei, en, clk);
 }
 
 /* One datagram on the socket of interface ifid. */
@@ -276,11 +618,12 @@ void
 edge_input(uint32_t ifid, const uint8_t *d, size_t len,
     const struct omni_addr *from, const struct sig_clock *clk)
 {
+	static struct sig_rx	 rx;
 	struct edge_iface	*ei;
 	struct edge_nucleus	*en = NULL;
-	struct sig_msg		 m;
+	const struct sig_msg	*m = &rx.m;
 	char			 abuf[OMNI_ADDRSTRLEN], pbuf[OMNI_PREFIXSTRLEN];
-	int			 i, rv, was;
+	int			 i, rv, slot;
 
 	if (len > SIG_MAXDGRAM) {
 		sig_drop(SIG_R_TOO_BIG, from, NULL);
@@ -299,62 +642,64 @@ edge_input(uint32_t ifid, const uint8_t *d, size_t len,
 		sig_drop(SIG_R_UNKNOWN_SOURCE, from, "not a nucleus");
 		return;
 	}
-	if (len >= SIG_HDRLEN && d[1] != SIG_REGISTER_ACK &&
-	    d[1] != SIG_HEARTBEAT_ACK && d[1] != SIG_NAK &&
-	    d[1] != SIG_PEER_INFO) {
-		sig_drop(SIG_R_UNKNOWN_TYPE, from, NULL);
-		return;
-	}
-	if ((rv = proto_open(d, len, ei->ei_conf.key, clk->wall, &m)) !=
-	    SIG_OK) {
+	if ((rv = proto_open_down(&rx, d, len, ei->ei_keys.down)) != SIG_OK) {
 		sig_drop(rv, from, ei->ei_conf.name);
 		return;
 	}
-	if (strcmp(m.cluster, ei->ei_conf.cluster) != 0) {
-		sig_drop(SIG_R_UNKNOWN_CLUSTER, from, ei->ei_conf.name);
+	if ((rv = proto_check_time(m, clk)) != SIG_OK) {
+		sig_drop(rv, from, ei->ei_conf.name);
 		return;
 	}
-	if (m.timestamp < en->en_last_ts) {
-		sig_drop(SIG_R_STALE, from, "older than the latest answer");
+	if ((slot = edge_req_find(en, m->re)) == -1) {
+		sig_drop(SIG_R_REPLAY, from, "answers no request of ours");
 		return;
 	}
-	en->en_last_ts = m.timestamp;
-	sig_stats.received[m.type]++;
-	log_debug("%s: %s from %s", ei->ei_conf.name,
-	    proto_type_name(m.type), omni_addr_str(from, abuf, sizeof(abuf)));
+	if (m->type == SIG_CHALLENGE) {
+		sig_stats.received[m->type]++;
+		edge_challenge(ei, en, m, clk);
+		return;
+	}
+	if (!en->en_has_proof || !proto_auth_ok(&rx, en->en_proof)) {
+		sig_drop(SIG_R_BAD_PROOF, from, ei->ei_conf.name);
+		return;
+	}
+	sig_stats.received[m->type]++;
+	if (!nucleus_fresh(ei, en, clk->ms))
+		ei->ei_dirty = 1;	/* it counts again */
+	en->en_last_ans = clk->ms;
+	en->en_last_wall = clk->wall;
+	en->en_rtt_us = (int64_t)(clk->ms - en->en_reqms[slot]) * 1000;
+	if (log_getverbose() > 1)
+		log_debug("%s: %s from %s", ei->ei_conf.name,
+		    proto_type_name(m->type),
+		    omni_addr_str(from, abuf, sizeof(abuf)));
 
-	switch (m.type) {
+	switch (m->type) {
 	case SIG_REGISTER_ACK:
-		was = en->en_state;
-		en->en_state = EN_REGISTERED;
-		en->en_backoff = 1;
-		en->en_last_ack = clk->ms;
-		en->en_next = clk->ms + hb_ms(ei);
-		en->en_vip_warned = 0;
-		if (was != EN_REGISTERED)
+		if (en->en_state != EN_REGISTERED) {
 			log_info("%s: registered with nucleus %s",
 			    ei->ei_conf.name,
 			    omni_addr_str(from, abuf, sizeof(abuf)));
-		edge_store_report(ei, en, &m, 1);
-		break;
+			en->en_state = EN_REGISTERED;
+			en->en_backoff = 1;
+			en->en_next = clk->ms + hb_ms(ei);
+			en->en_vip_warned = 0;
+			en->en_key_warned = 0;
+		}
+		/* FALLTHROUGH */
 	case SIG_HEARTBEAT_ACK:
-		en->en_last_ack = clk->ms;
-		edge_store_report(ei, en, &m, 0);
+		memcpy(en->en_cookie, m->cookie, SIG_COOKIELEN);
+		en->en_has_cookie = 1;
+		edge_part(ei, en, m, clk);
 		break;
 	case SIG_NAK:
-		if (m.status == SIG_NAK_UNKNOWN_EDGE) {
+		if (m->status == SIG_NAK_UNKNOWN_EDGE) {
 			log_info("%s: nucleus %s does not know us, "
 			    "registering again", ei->ei_conf.name,
 			    omni_addr_str(from, abuf, sizeof(abuf)));
 			en->en_state = EN_REGISTERING;
-			en->en_backoff = 1;
-			/* at once, but not more than once a second */
-			if (en->en_last_reg == 0 ||
-			    clk->ms >= en->en_last_reg + 1000)
-				edge_register_now(ei, en, clk);
-			else
-				en->en_next = en->en_last_reg + 1000;
-		} else if (m.status == SIG_NAK_VIP_TAKEN) {
+			edge_reregister(ei, en, clk);
+		} else if (m->status == SIG_NAK_VIP_TAKEN) {
 			sig_drop(SIG_R_VIP_TAKEN, from, ei->ei_conf.name);
 			if (!en->en_vip_warned)
 				log_warnx("%s: nucleus %s refused VIP %s: "
@@ -363,15 +708,51 @@ edge_input(uint32_t ifid, const uint8_t *d, size_t len,
 				    omni_prefix_str(&ei->ei_conf.vip, pbuf,
 				    sizeof(pbuf)));
 			en->en_vip_warned = 1;
-			/* keep retrying: the holder may go away */
+			/* keep retrying on the backoff: the holder may go */
 			en->en_state = EN_REGISTERING;
 		} else
 			log_debug("%s: NAK status %u ignored",
-			    ei->ei_conf.name, m.status);
+			    ei->ei_conf.name, m->status);
 		break;
 	case SIG_PEER_INFO:
-		/* no queries are sent in this version */
+		/* no queries are sent by the edge itself */
 		break;
+	}
+	if (ei->ei_dirty)
+		edge_update_peers(ei, clk->ms);
+	sodium_memzero(rx.plain, rx.plainlen);
+}
+
+/* The parent's answer to edge_io.dh. */
+void
+edge_dh_result(const struct sig_dh *dh, const struct sig_clock *clk)
+{
+	struct edge_iface	*ei;
+	struct edge_nucleus	*en;
+	char			 abuf[OMNI_ADDRSTRLEN];
+	int			 i;
+
+	if ((ei = edge_find(dh->ifid)) == NULL)
+		return;
+	for (i = 0; i < ei->ei_conf.nnuclei; i++) {
+		en = &ei->ei_nuclei[i];
+		if (!en->en_dh_pending || !en->en_has_nkey ||
+		    memcmp(en->en_nkey, dh->peer, SIG_KEYLEN) != 0)
+			continue;
+		en->en_dh_pending = 0;
+		if (!dh->ok) {
+			log_warnx("%s: nucleus %s has an unusable key",
+			    ei->ei_conf.name, omni_addr_str(&en->en_addr,
+			    abuf, sizeof(abuf)));
+			en->en_has_nkey = 0;
+			en->en_state = EN_HELLO;
+			continue;
+		}
+		memcpy(en->en_proof, dh->result, SIG_KEYLEN);
+		en->en_has_proof = 1;
+		en->en_state = EN_REGISTERING;
+		en->en_backoff = 1;
+		edge_register_now(ei, en, clk);
 	}
 }
 
@@ -379,23 +760,48 @@ static void
 edge_tick_one(struct edge_iface *ei, struct edge_nucleus *en,
     const struct sig_clock *clk)
 {
-	char	 abuf[OMNI_ADDRSTRLEN];
+	struct ptab	*v = &en->en_view;
+	size_t		 i;
+	char		 abuf[OMNI_ADDRSTRLEN];
 
-	if (en->en_state == EN_REGISTERED &&
-	    clk->ms >= en->en_last_ack + EDGE_SILENT_BEATS * hb_ms(ei)) {
+	if (en->en_prov_until != 0 && clk->ms >= en->en_prov_until) {
+		for (i = 0; i < v->pt_cap; ) {
+			if (v->pt_t[i].pe_used && v->pt_t[i].pe_until != 0)
+				/* the deletion shifts: look at i again */
+				ptab_del(v, v->pt_t[i].pe_peer.pubkey);
+			else
+				i++;
+		}
+		en->en_prov_until = 0;
+		ei->ei_dirty = 1;
+	}
+	if (en->en_state == EN_REGISTERED && !nucleus_fresh(ei, en, clk->ms)) {
 		log_info("%s: no answer from nucleus %s, registering again",
 		    ei->ei_conf.name,
 		    omni_addr_str(&en->en_addr, abuf, sizeof(abuf)));
-		en->en_state = EN_REGISTERING;
+		en->en_state = EN_HELLO;
+		en->en_has_cookie = 0;
 		en->en_backoff = 1;
 		en->en_next = clk->ms;
+		en->en_rto_at = 0;
+		ei->ei_dirty = 1;
+	}
+	if (en->en_state == EN_PROVING)
+		return;
+	if (en->en_state == EN_REGISTERED && en->en_rto_at != 0 &&
+	    clk->ms >= en->en_rto_at) {
+		/* a page stayed incomplete: ask again from where we are */
+		en->en_rto *= 2;
+		if (en->en_rto > hb_ms(ei))
+			en->en_rto = hb_ms(ei);
+		edge_sync_now(ei, en, clk);
 	}
 	if (clk->ms < en->en_next)
 		return;
-	if (en->en_state == EN_REGISTERING)
+	if (en->en_state != EN_REGISTERED)
 		edge_register_now(ei, en, clk);
 	else {
-		edge_send(ei, en, SIG_HEARTBEAT, clk);
+		edge_sync_now(ei, en, clk);
 		en->en_next = clk->ms + hb_ms(ei);
 	}
 }
@@ -406,17 +812,21 @@ edge_tick(const struct sig_clock *clk)
 	struct edge_iface	*ei;
 	int			 i;
 
-	TAILQ_FOREACH(ei, &edge_ifaces, ei_entry)
+	TAILQ_FOREACH(ei, &edge_ifaces, ei_entry) {
 		for (i = 0; i < ei->ei_conf.nnuclei; i++)
 			edge_tick_one(ei, &ei->ei_nuclei[i], clk);
+		if (ei->ei_dirty)
+			edge_update_peers(ei, clk->ms);
+	}
 }
 
-/* Same cluster, key and identity: registrations stay valid. */
+/* Same cluster, keys and identity: registrations stay valid. */
 static int
 same_identity(const struct sig_iface *a, const struct sig_iface *b)
 {
 	return strcmp(a->cluster, b->cluster) == 0 &&
 	    sodium_memcmp(a->key, b->key, OMNI_KEYLEN) == 0 &&
+	    sodium_memcmp(a->name_key, b->name_key, OMNI_KEYLEN) == 0 &&
 	    memcmp(a->pubkey, b->pubkey, OMNI_KEYLEN) == 0;
 }
 
@@ -431,7 +841,10 @@ edge_apply(struct edge_iface *ei, const struct sig_iface *c,
 		/* a new identity: leave under the old one first */
 		log_info("%s: identity changed, registering anew", c->name);
 		edge_deregister_all(ei, clk);
+		for (i = 0; i < ei->ei_conf.nnuclei; i++)
+			nucleus_release(&ei->ei_nuclei[i]);
 		ei->ei_conf = *c;
+		proto_cluster_keys(c->key, &ei->ei_keys);
 		for (i = 0; i < c->nnuclei; i++)
 			nucleus_reset(&ei->ei_nuclei[i], &c->nuclei[i],
 			    clk->ms);
@@ -440,6 +853,7 @@ edge_apply(struct edge_iface *ei, const struct sig_iface *c,
 	/* Keep the state of nuclei still listed, leave the others. */
 	nold = ei->ei_conf.nnuclei;
 	memcpy(old, ei->ei_nuclei, sizeof(old));
+	memset(ei->ei_nuclei, 0, sizeof(ei->ei_nuclei));
 	memset(kept, 0, sizeof(kept));
 	for (i = 0; i < c->nnuclei; i++) {
 		for (j = 0; j < nold; j++)
@@ -454,18 +868,34 @@ edge_apply(struct edge_iface *ei, const struct sig_iface *c,
 			    clk->ms);
 	}
 	for (j = 0; j < nold; j++)
-		if (!kept[j])
-			edge_send(ei, &old[j], SIG_DEREGISTER, clk);
+		if (!kept[j]) {
+			if (old[j].en_has_proof)
+				edge_send(ei, &old[j], SIG_DEREGISTER, clk);
+			nucleus_release(&old[j]);
+		}
 	/* A new VIP or port must reach the nuclei now. */
 	if (!omni_prefix_eq(&ei->ei_conf.vip, &c->vip) ||
 	    ei->ei_conf.wg_port != c->wg_port)
 		for (i = 0; i < c->nnuclei; i++) {
-			ei->ei_nuclei[i].en_state = EN_REGISTERING;
+			if (ei->ei_nuclei[i].en_state == EN_REGISTERED)
+				ei->ei_nuclei[i].en_state = EN_REGISTERING;
 			ei->ei_nuclei[i].en_backoff = 1;
 			ei->ei_nuclei[i].en_next = clk->ms;
 		}
 	ei->ei_conf = *c;
-	edge_update_peers(ei);
+	edge_update_peers(ei, clk->ms);
+}
+
+static void
+edge_iface_free(struct edge_iface *ei)
+{
+	int	 i;
+
+	for (i = 0; i < ei->ei_conf.nnuclei; i++)
+		nucleus_release(&ei->ei_nuclei[i]);
+	free(ei->ei_sent);
+	sodium_memzero(ei, sizeof(*ei));
+	free(ei);
 }
 
 /*
@@ -489,8 +919,7 @@ edge_reconf(const struct sig_iface *ifs, size_t n, const struct sig_clock *clk)
 		log_info("%s: interface removed", ei->ei_conf.name);
 		edge_deregister_all(ei, clk);
 		TAILQ_REMOVE(&edge_ifaces, ei, ei_entry);
-		sodium_memzero(&ei->ei_conf, sizeof(ei->ei_conf));
-		free(ei);
+		edge_iface_free(ei);
 	}
 	for (k = 0; k < n; k++) {
 		if ((ei = edge_find(ifs[k].ifid)) != NULL) {
@@ -502,6 +931,7 @@ edge_reconf(const struct sig_iface *ifs, size_t n, const struct sig_clock *clk)
 			continue;
 		}
 		ei->ei_conf = ifs[k];
+		proto_cluster_keys(ifs[k].key, &ei->ei_keys);
 		for (i = 0; i < ifs[k].nnuclei; i++)
 			nucleus_reset(&ei->ei_nuclei[i], &ifs[k].nuclei[i],
 			    clk->ms);
@@ -539,4 +969,33 @@ edge_status(size_t idx, char *name, size_t len, int *registered)
 		if (ei->ei_nuclei[i].en_state == EN_REGISTERED)
 			*registered = 1;
 	return 1;
+}
+
+/* The idx-th (interface, nucleus) pair; 0 past the end. */
+int
+edge_nucleus_status(size_t idx, const struct sig_clock *clk,
+    struct sig_status *st)
+{
+	struct edge_iface	*ei;
+	struct edge_nucleus	*en;
+
+	(void)clk;
+	TAILQ_FOREACH(ei, &edge_ifaces, ei_entry) {
+		if (idx >= (size_t)ei->ei_conf.nnuclei) {
+			idx -= ei->ei_conf.nnuclei;
+			continue;
+		}
+		en = &ei->ei_nuclei[idx];
+		memset(st, 0, sizeof(*st));
+		st->ifid = ei->ei_conf.ifid;
+		st->addr = en->en_addr;
+		st->registered = en->en_state == EN_REGISTERED;
+		st->last_answer = en->en_last_ans != 0 ? en->en_last_wall : 0;
+		st->rtt_us = en->en_rtt_us;
+		if (en->en_has_nkey)
+			memcpy(st->key, en->en_nkey, OMNI_KEYLEN);
+		st->peers = en->en_view.pt_n;
+		return 1;
+	}
+	return 0;
 }

@@ -1,13 +1,18 @@
 /*
- * Nucleus role: the registry of edges, per cluster.
+ * Nucleus role: the registry of edges, per cluster (PROTOCOL.md,
+ * "Nucleus").
  *
- * A cluster is known here once an edge registered in it with a tag
- * made with the key derived from our root and the cluster's name; its
- * key is cached with it.  Per cluster the edges sit in two red-black
- * trees, by WireGuard public key and by VIP.  Everything is driven by
- * nucleus_input() (one datagram in, at most one answer out) and
- * nucleus_expire(); there is no I/O here.
+ * A cluster is known here once an edge registered in it; its name
+ * comes sealed in every datagram and its keys follow from our root.
+ * Lookups go through hash tables keyed with a secret: clusters by
+ * name, edges by (cluster, public key) and live edges by (cluster,
+ * VIP).  Per cluster the edges, live ones and tombstones, also sit in
+ * a tree ordered by the version of their latest change: a sync
+ * request is a walk of that tree from the requester's version.
+ * Everything is driven by nucleus_input() (one datagram in, at most
+ * a page of answers out) and nucleus_expire(); there is no I/O here.
  */
+#include <sys/queue.h>
 #include <sys/tree.h>
 
 #include <stdlib.h>
@@ -19,38 +24,44 @@
 #include "log.h"
 #include "signald.h"
 
-#define NONCE_RING	4	/* nonces remembered for the latest second */
-
 struct nedge {
-	RB_ENTRY(nedge)		 ne_bykey;
-	RB_ENTRY(nedge)		 ne_byvip;
+	struct nedge		*ne_knext;	/* hash chain by key */
+	struct nedge		*ne_vnext;	/* hash chain by VIP (live) */
+	RB_ENTRY(nedge)		 ne_log;	/* cluster log by version */
+	TAILQ_ENTRY(nedge)	 ne_q;		/* LRU (live) or tombstones */
 	struct ncluster		*ne_cluster;
 	uint8_t			 ne_pubkey[SIG_KEYLEN];
 	struct omni_prefix	 ne_vip;
 	uint8_t			 ne_ep_af;
-	uint8_t			 ne_ep[16];
+	uint8_t			 ne_live;
 	uint16_t		 ne_port;
-	uint64_t		 ne_last_seen;	/* monotonic ms */
-	/* a small guard against replays until the replay cache comes */
-	uint64_t		 ne_last_ts;
-	uint8_t			 ne_nonces[NONCE_RING][SIG_NONCELEN];
-	unsigned		 ne_nnonces;
+	uint8_t			 ne_ep[16];
+	uint64_t		 ne_seen;	/* ms: heard (live), removed */
+	uint64_t		 ne_version;
+	uint64_t		 ne_rp_max;	/* replay record */
+	uint64_t		 ne_rp_map;
+	uint8_t			 ne_proof[SIG_KEYLEN];
+	uint8_t			 ne_enclen;
+	uint8_t			 ne_enc[SIG_ENTRYMAX];
 };
 
-RB_HEAD(nedge_bykey, nedge);
-RB_HEAD(nedge_byvip, nedge);
+RB_HEAD(nlog, nedge);
+TAILQ_HEAD(nedgeq, nedge);
 
 struct ncluster {
-	RB_ENTRY(ncluster)	 nc_entry;
+	struct ncluster		*nc_next;	/* hash chain by name */
+	TAILQ_ENTRY(ncluster)	 nc_entry;
 	char			 nc_name[SIG_CLUSTERMAX + 1];
-	uint8_t			 nc_key[SIG_KEYLEN];
-	struct nedge_bykey	 nc_bykey;
-	struct nedge_byvip	 nc_byvip;
-	size_t			 nc_nedges;
-	int			 nc_truncated;	/* logged at info once */
+	uint64_t		 nc_id;		/* random: hashes its edges */
+	struct sig_ckeys	 nc_keys;
+	uint64_t		 nc_epoch;
+	uint64_t		 nc_version;
+	uint64_t		 nc_floor;
+	struct nlog		 nc_log;
+	struct nedgeq		 nc_gone;	/* tombstones, oldest first */
+	size_t			 nc_nlive;
+	size_t			 nc_ngone;
 };
-
-RB_HEAD(ncluster_tree, ncluster);
 
 struct rl_slot {
 	uint8_t			 ip[16];
@@ -59,12 +70,31 @@ struct rl_slot {
 	int			 used;
 };
 
+/* A chained hash table of pointers; the chain link is in the element. */
+struct htab {
+	void			**h_b;
+	size_t			 h_n;		/* buckets, a power of 2 */
+	size_t			 h_count;
+};
+
 struct nucleus {
 	uint8_t			 n_root[SIG_KEYLEN];
+	uint8_t			 n_namekey[SIG_KEYLEN];
+	uint8_t			 n_priv[SIG_KEYLEN];
+	uint8_t			 n_pub[SIG_KEYLEN];
 	uint64_t		 n_timeout_ms;
-	struct ncluster_tree	 n_clusters;
+	uint8_t			 n_hkey[crypto_shorthash_KEYBYTES];
+	struct htab		 n_clusters;
+	struct htab		 n_bykey;
+	struct htab		 n_byvip;
+	TAILQ_HEAD(, ncluster)	 n_cllist;
+	struct nedgeq		 n_lru;		/* live edges, oldest first */
 	size_t			 n_nclusters;
-	size_t			 n_nedges;
+	size_t			 n_nedges;	/* live */
+	size_t			 n_ngone;	/* tombstones */
+	uint64_t		 n_time;	/* our latest `time` */
+	uint8_t			 n_cookie[2][SIG_KEYLEN];
+	uint64_t		 n_cookie_at;	/* ms of the latest rotation */
 	uint8_t			 n_rlkey[crypto_shorthash_KEYBYTES];
 	struct rl_slot		 n_rl[RL_SLOTS];
 	uint64_t		 n_gms;
@@ -72,44 +102,216 @@ struct nucleus {
 };
 
 static int
-nedge_keycmp(struct nedge *a, struct nedge *b)
+nlog_cmp(struct nedge *a, struct nedge *b)
 {
-	return memcmp(a->ne_pubkey, b->ne_pubkey, SIG_KEYLEN);
-}
-
-static int
-nedge_vipcmp(struct nedge *a, struct nedge *b)
-{
-	if (a->ne_vip.af != b->ne_vip.af)
-		return a->ne_vip.af < b->ne_vip.af ? -1 : 1;
-	return memcmp(a->ne_vip.addr, b->ne_vip.addr, 16);
-}
-
-static int
-ncluster_cmp(struct ncluster *a, struct ncluster *b)
-{
-	return strcmp(a->nc_name, b->nc_name);
+	return a->ne_version < b->ne_version ? -1 :
+	    a->ne_version > b->ne_version;
 }
 
 /* libbsd's RB_GENERATE_STATIC wants __unused, which it does not define. */
 #define NUCLEUS_RB(name, type, field, cmp)				\
 	RB_GENERATE_INTERNAL(name, type, field, cmp,			\
 	    __attribute__((__unused__)) static)
-NUCLEUS_RB(nedge_bykey, nedge, ne_bykey, nedge_keycmp)
-NUCLEUS_RB(nedge_byvip, nedge, ne_byvip, nedge_vipcmp)
-NUCLEUS_RB(ncluster_tree, ncluster, nc_entry, ncluster_cmp)
+NUCLEUS_RB(nlog, nedge, ne_log, nlog_cmp)
+
+/* --- hash tables ----------------------------------------------------- */
+
+static uint64_t
+hash2(const struct nucleus *n, uint64_t id, const void *p, size_t len)
+{
+	uint8_t		 buf[8 + SIG_CLUSTERMAX + 1], h[8];
+	uint64_t	 v;
+
+	memcpy(buf, &id, 8);
+	memcpy(buf + 8, p, len);
+	crypto_shorthash(h, buf, 8 + len, n->n_hkey);
+	memcpy(&v, h, sizeof(v));
+	return v;
+}
+
+static uint64_t
+hash_key(const struct nucleus *n, const struct ncluster *cl,
+    const uint8_t *pubkey)
+{
+	return hash2(n, cl->nc_id, pubkey, SIG_KEYLEN);
+}
+
+static uint64_t
+hash_vip(const struct nucleus *n, const struct ncluster *cl,
+    const struct omni_prefix *vip)
+{
+	uint8_t	 b[17];
+
+	b[0] = vip->af;
+	memcpy(b + 1, vip->addr, 16);
+	return hash2(n, cl->nc_id, b, sizeof(b));
+}
+
+static uint64_t
+hash_name(const struct nucleus *n, const char *name)
+{
+	return hash2(n, 0, name, strlen(name));
+}
+
+static int
+htab_init(struct htab *t)
+{
+	t->h_n = 64;
+	t->h_count = 0;
+	if ((t->h_b = calloc(t->h_n, sizeof(void *))) == NULL)
+		return -1;
+	return 0;
+}
+
+/*
+ * The chain link of an element is at offset off; rehash() recomputes
+ * each element's bucket with fn.  Doubling keeps chains at about one.
+ */
+#define LINK(p, off)	(*(void **)((char *)(p) + (off)))
+
+static void
+htab_grow(struct nucleus *n, struct htab *t, size_t off,
+    uint64_t (*fn)(struct nucleus *, void *))
+{
+	void	**nb, *p, *next;
+	size_t	 i, nn = t->h_n * 2;
+	uint64_t h;
+
+	if (t->h_count < t->h_n || (nb = calloc(nn, sizeof(void *))) == NULL)
+		return;
+	for (i = 0; i < t->h_n; i++)
+		for (p = t->h_b[i]; p != NULL; p = next) {
+			next = LINK(p, off);
+			h = fn(n, p) & (nn - 1);
+			LINK(p, off) = nb[h];
+			nb[h] = p;
+		}
+	free(t->h_b);
+	t->h_b = nb;
+	t->h_n = nn;
+}
+
+static void
+htab_insert(struct htab *t, size_t off, uint64_t h, void *p)
+{
+	h &= t->h_n - 1;
+	LINK(p, off) = t->h_b[h];
+	t->h_b[h] = p;
+	t->h_count++;
+}
+
+static void
+htab_remove(struct htab *t, size_t off, uint64_t h, void *p)
+{
+	void	**pp;
+
+	for (pp = &t->h_b[h & (t->h_n - 1)]; *pp != NULL;
+	    pp = &LINK(*pp, off))
+		if (*pp == p) {
+			*pp = LINK(p, off);
+			t->h_count--;
+			return;
+		}
+	fatalx("nucleus: hash entry missing");
+}
+
+static uint64_t
+rh_key(struct nucleus *n, void *p)
+{
+	struct nedge	*e = p;
+
+	return hash_key(n, e->ne_cluster, e->ne_pubkey);
+}
+
+static uint64_t
+rh_vip(struct nucleus *n, void *p)
+{
+	struct nedge	*e = p;
+
+	return hash_vip(n, e->ne_cluster, &e->ne_vip);
+}
+
+static uint64_t
+rh_name(struct nucleus *n, void *p)
+{
+	return hash_name(n, ((struct ncluster *)p)->nc_name);
+}
+
+#define OFF_K	offsetof(struct nedge, ne_knext)
+#define OFF_V	offsetof(struct nedge, ne_vnext)
+#define OFF_C	offsetof(struct ncluster, nc_next)
+
+static struct ncluster *
+ncluster_find(struct nucleus *n, const char *name)
+{
+	struct ncluster	*cl;
+
+	for (cl = n->n_clusters.h_b[hash_name(n, name) &
+	    (n->n_clusters.h_n - 1)]; cl != NULL; cl = cl->nc_next)
+		if (strcmp(cl->nc_name, name) == 0)
+			return cl;
+	return NULL;
+}
+
+static struct nedge *
+nedge_find_key(struct nucleus *n, struct ncluster *cl, const uint8_t *pubkey)
+{
+	struct nedge	*e;
+
+	if (cl == NULL)
+		return NULL;
+	for (e = n->n_bykey.h_b[hash_key(n, cl, pubkey) &
+	    (n->n_bykey.h_n - 1)]; e != NULL; e = e->ne_knext)
+		if (e->ne_cluster == cl &&
+		    memcmp(e->ne_pubkey, pubkey, SIG_KEYLEN) == 0)
+			return e;
+	return NULL;
+}
+
+/* The live edge holding vip (tombstones are not in this table). */
+static struct nedge *
+nedge_find_vip(struct nucleus *n, struct ncluster *cl,
+    const struct omni_prefix *vip)
+{
+	struct nedge	*e;
+
+	if (cl == NULL)
+		return NULL;
+	for (e = n->n_byvip.h_b[hash_vip(n, cl, vip) &
+	    (n->n_byvip.h_n - 1)]; e != NULL; e = e->ne_vnext)
+		if (e->ne_cluster == cl && e->ne_vip.af == vip->af &&
+		    memcmp(e->ne_vip.addr, vip->addr, 16) == 0)
+			return e;
+	return NULL;
+}
+
+/* --- life cycle ------------------------------------------------------ */
 
 struct nucleus *
-nucleus_new(const uint8_t *root, uint32_t peer_timeout)
+nucleus_new(const uint8_t *root, const uint8_t *priv, const uint8_t *pub,
+    uint32_t peer_timeout)
 {
 	struct nucleus	*n;
 
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return NULL;
+	if (htab_init(&n->n_clusters) == -1 || htab_init(&n->n_bykey) == -1 ||
+	    htab_init(&n->n_byvip) == -1) {
+		free(n->n_clusters.h_b);
+		free(n->n_bykey.h_b);
+		free(n);
+		return NULL;
+	}
 	memcpy(n->n_root, root, SIG_KEYLEN);
+	keys_derive_root_subkey(root, KEY_ROOT_NAME, n->n_namekey);
+	memcpy(n->n_priv, priv, SIG_KEYLEN);
+	memcpy(n->n_pub, pub, SIG_KEYLEN);
 	nucleus_set_timeout(n, peer_timeout);
-	RB_INIT(&n->n_clusters);
+	TAILQ_INIT(&n->n_cllist);
+	TAILQ_INIT(&n->n_lru);
+	crypto_shorthash_keygen(n->n_hkey);
 	crypto_shorthash_keygen(n->n_rlkey);
+	randombytes_buf(n->n_cookie, sizeof(n->n_cookie));
 	n->n_gmtokens = (uint64_t)RL_GLOBAL_BURST * 1000;
 	return n;
 }
@@ -122,47 +324,63 @@ nucleus_set_timeout(struct nucleus *n, uint32_t peer_timeout)
 	n->n_timeout_ms = (uint64_t)peer_timeout * 1000;
 }
 
+/* Same secret and same identity: the registrations stay valid. */
 int
-nucleus_same_root(const struct nucleus *n, const uint8_t *root)
+nucleus_same_root(const struct nucleus *n, const uint8_t *root,
+    const uint8_t *priv)
 {
-	return sodium_memcmp(n->n_root, root, SIG_KEYLEN) == 0;
+	return sodium_memcmp(n->n_root, root, SIG_KEYLEN) == 0 &&
+	    sodium_memcmp(n->n_priv, priv, SIG_KEYLEN) == 0;
 }
 
 static void
-nedge_remove(struct nucleus *n, struct nedge *e)
+nedge_free(struct nucleus *n, struct nedge *e)
 {
 	struct ncluster	*cl = e->ne_cluster;
 
-	RB_REMOVE(nedge_bykey, &cl->nc_bykey, e);
-	RB_REMOVE(nedge_byvip, &cl->nc_byvip, e);
-	cl->nc_nedges--;
-	n->n_nedges--;
+	if (e->ne_live) {
+		htab_remove(&n->n_byvip, OFF_V, hash_vip(n, cl, &e->ne_vip), e);
+		TAILQ_REMOVE(&n->n_lru, e, ne_q);
+		cl->nc_nlive--;
+		n->n_nedges--;
+	} else {
+		TAILQ_REMOVE(&cl->nc_gone, e, ne_q);
+		cl->nc_ngone--;
+		n->n_ngone--;
+	}
+	htab_remove(&n->n_bykey, OFF_K, hash_key(n, cl, e->ne_pubkey), e);
+	RB_REMOVE(nlog, &cl->nc_log, e);
+	sodium_memzero(e, sizeof(*e));
 	free(e);
 }
 
 static void
-ncluster_remove(struct nucleus *n, struct ncluster *cl)
+ncluster_free(struct nucleus *n, struct ncluster *cl)
 {
-	struct nedge	*e, *tmp;
+	struct nedge	*e;
 
-	RB_FOREACH_SAFE(e, nedge_bykey, &cl->nc_bykey, tmp)
-		nedge_remove(n, e);
-	RB_REMOVE(ncluster_tree, &n->n_clusters, cl);
+	while ((e = RB_MIN(nlog, &cl->nc_log)) != NULL)
+		nedge_free(n, e);
+	htab_remove(&n->n_clusters, OFF_C, hash_name(n, cl->nc_name), cl);
+	TAILQ_REMOVE(&n->n_cllist, cl, nc_entry);
 	n->n_nclusters--;
-	sodium_memzero(cl->nc_key, sizeof(cl->nc_key));
+	sodium_memzero(cl, sizeof(*cl));
 	free(cl);
 }
 
 void
 nucleus_free(struct nucleus *n)
 {
-	struct ncluster	*cl, *tmp;
+	struct ncluster	*cl;
 
 	if (n == NULL)
 		return;
-	RB_FOREACH_SAFE(cl, ncluster_tree, &n->n_clusters, tmp)
-		ncluster_remove(n, cl);
-	sodium_memzero(n->n_root, sizeof(n->n_root));
+	while ((cl = TAILQ_FIRST(&n->n_cllist)) != NULL)
+		ncluster_free(n, cl);
+	free(n->n_clusters.h_b);
+	free(n->n_bykey.h_b);
+	free(n->n_byvip.h_b);
+	sodium_memzero(n, sizeof(*n));
 	free(n);
 }
 
@@ -172,53 +390,23 @@ nucleus_nedges(const struct nucleus *n)
 	return n->n_nedges;
 }
 
-/* Clusters with at least one edge. */
+/* Clusters with at least one live edge. */
 size_t
 nucleus_nclusters(const struct nucleus *n)
 {
 	struct ncluster	*cl;
 	size_t		 c = 0;
 
-	RB_FOREACH(cl, ncluster_tree,
-	    &((struct nucleus *)n)->n_clusters)
-		if (cl->nc_nedges > 0)
+	TAILQ_FOREACH(cl, &n->n_cllist, nc_entry)
+		if (cl->nc_nlive > 0)
 			c++;
 	return c;
-}
-
-static struct ncluster *
-ncluster_find(struct nucleus *n, const char *name)
-{
-	struct ncluster	 key;
-
-	strlcpy(key.nc_name, name, sizeof(key.nc_name));
-	return RB_FIND(ncluster_tree, &n->n_clusters, &key);
-}
-
-static struct nedge *
-nedge_find_key(struct ncluster *cl, const uint8_t *pubkey)
-{
-	struct nedge	 key;
-
-	memcpy(key.ne_pubkey, pubkey, SIG_KEYLEN);
-	return RB_FIND(nedge_bykey, &cl->nc_bykey, &key);
-}
-
-static struct nedge *
-nedge_find_vip(struct ncluster *cl, const struct omni_prefix *vip)
-{
-	struct nedge	 key;
-
-	memset(&key.ne_vip, 0, sizeof(key.ne_vip));
-	key.ne_vip.af = vip->af;
-	memcpy(key.ne_vip.addr, vip->addr, sizeof(key.ne_vip.addr));
-	return RB_FIND(nedge_byvip, &cl->nc_byvip, &key);
 }
 
 static int
 nedge_live(const struct nucleus *n, const struct nedge *e, uint64_t now)
 {
-	return now < e->ne_last_seen + n->n_timeout_ms;
+	return e->ne_live && now < e->ne_seen + n->n_timeout_ms;
 }
 
 /* --- rate limit ----------------------------------------------------- */
@@ -300,193 +488,176 @@ nucleus_ratelimit(struct nucleus *n, const struct omni_addr *from,
 	return 0;
 }
 
-/* --- answers -------------------------------------------------------- */
+/* --- cookies, proofs, replays ---------------------------------------- */
 
 static void
-peer_from_edge(const struct nedge *e, struct sig_peer *p)
+cookie_rotate(struct nucleus *n, uint64_t now)
 {
-	memset(p, 0, sizeof(*p));
-	memcpy(p->pubkey, e->ne_pubkey, SIG_KEYLEN);
-	p->vip = e->ne_vip;
-	p->ep_af = e->ne_ep_af;
-	memcpy(p->ep, e->ne_ep, sizeof(p->ep));
-	p->port = e->ne_port;
-}
-
-static struct nedge *
-ring_next(struct ncluster *cl, struct nedge *e)
-{
-	struct nedge	*x;
-
-	if ((x = RB_NEXT(nedge_bykey, &cl->nc_bykey, e)) == NULL)
-		x = RB_MIN(nedge_bykey, &cl->nc_bykey);
-	return x;
-}
-
-static struct nedge *
-ring_prev(struct ncluster *cl, struct nedge *e)
-{
-	struct nedge	*x;
-
-	if ((x = RB_PREV(nedge_bykey, &cl->nc_bykey, e)) == NULL)
-		x = RB_MAX(nedge_bykey, &cl->nc_bykey);
-	return x;
-}
-
-static int
-picked(struct nedge **set, size_t n, struct nedge *e)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		if (set[i] == e)
-			return 1;
-	return 0;
-}
-
-/*
- * The live edges of the cluster other than self.  While all of them
- * fit this is simply all of them.  When they do not, the choice is
- * self's neighbours in key order, alternately after and before it,
- * nearest first: then if A lists B, B lists A as well, and a cut from
- * the end (when the datagram fills up) keeps that symmetry as far as
- * it goes.  Splitting the list over datagrams comes in a later
- * version.  Returns 1 when no live edge was left out.
- */
-static int
-fill_peers(struct nucleus *n, struct ncluster *cl, struct nedge *self,
-    uint64_t now, struct sig_msg *m)
-{
-	struct nedge	*set[SIG_MAX_PEERS], *s = self, *p = self;
-	size_t		 np = 0, steps = 0;
-	int		 sdone = 0, pdone = 0;
-
-	while (np < SIG_MAX_PEERS && (!sdone || !pdone) &&
-	    steps++ < 2 * cl->nc_nedges) {
-		if (!sdone) {
-			s = ring_next(cl, s);
-			if (s == self || picked(set, np, s))
-				sdone = 1;
-			else if (nedge_live(n, s, now))
-				set[np++] = s;
-		}
-		if (!pdone && np < SIG_MAX_PEERS) {
-			p = ring_prev(cl, p);
-			if (p == self || picked(set, np, p))
-				pdone = 1;
-			else if (nedge_live(n, p, now))
-				set[np++] = p;
-		}
-	}
-	for (m->npeers = 0; m->npeers < np; m->npeers++)
-		peer_from_edge(set[m->npeers], &m->peers[m->npeers]);
-	if (sdone && pdone)
-		return 1;
-	/*
-	 * The list filled up: is a live edge left between the walkers?
-	 * Past the unfinished walker's position lie only nodes it has
-	 * not seen, then ones the other walker saw (picked or dead).
-	 */
-	if (!sdone) {
-		for (s = ring_next(cl, s); s != self && !picked(set, np, s);
-		    s = ring_next(cl, s))
-			if (nedge_live(n, s, now))
-				return 0;
-	} else {
-		for (p = ring_prev(cl, p); p != self && !picked(set, np, p);
-		    p = ring_prev(cl, p))
-			if (nedge_live(n, p, now))
-				return 0;
-	}
-	return 1;
-}
-
-/*
- * Encode, dropping peers from the end until the datagram fits.
- * complete: the list held every live edge before that.
- */
-static void
-nucleus_encode(struct ncluster *cl, const uint8_t *key, struct sig_msg *m,
-    int complete, uint8_t *reply, size_t *replylen)
-{
-	uint32_t	 wanted = m->npeers;
-	int		 rv;
-
-	while ((rv = proto_encode(m, key, reply, SIG_MAXDGRAM, replylen)) ==
-	    SIG_R_TOO_BIG && m->npeers > 0)
-		m->npeers--;
-	if (rv != SIG_OK) {
-		log_warnx("cannot encode %s: %s", proto_type_name(m->type),
-		    proto_reason_name(rv));
-		*replylen = 0;
+	if (n->n_cookie_at == 0) {
+		n->n_cookie_at = now;
 		return;
 	}
-	if (cl == NULL || (m->type != SIG_REGISTER_ACK &&
-	    m->type != SIG_HEARTBEAT_ACK))
+	if (now < n->n_cookie_at + (uint64_t)SIG_COOKIE_ROTATE * 1000)
 		return;
-	if (!complete || m->npeers < wanted) {
-		if (!cl->nc_truncated)
-			log_info("cluster %s: more edges than fit in one "
-			    "answer, each edge gets its %u nearest",
-			    cl->nc_name, m->npeers);
-		cl->nc_truncated = 1;
-	} else
-		cl->nc_truncated = 0;
+	memcpy(n->n_cookie[1], n->n_cookie[0], SIG_KEYLEN);
+	randombytes_buf(n->n_cookie[0], SIG_KEYLEN);
+	n->n_cookie_at = now;
 }
 
 static void
-answer(struct nucleus *n, struct ncluster *cl, const uint8_t *key,
-    int type, uint32_t status, struct nedge *self, const char *cluster,
-    const struct sig_clock *clk, uint8_t *reply, size_t *replylen)
+cookie_make(const uint8_t *secret, const uint8_t *ip, uint16_t port,
+    const uint8_t *pubkey, const char *cluster, uint8_t *out)
 {
-	struct sig_msg	 m;
-	int		 complete = 1;
+	crypto_generichash_state	 st;
+	uint8_t				 p[2] = { port >> 8, port & 0xff };
 
-	proto_init_msg(&m, type, cluster, clk->wall);
-	m.status = status;
-	if (self != NULL && cl != NULL)
-		complete = fill_peers(n, cl, self, clk->ms, &m);
-	nucleus_encode(cl, key, &m, complete, reply, replylen);
+	crypto_generichash_init(&st, secret, SIG_KEYLEN, SIG_COOKIELEN);
+	crypto_generichash_update(&st, ip, 16);
+	crypto_generichash_update(&st, p, 2);
+	crypto_generichash_update(&st, pubkey, SIG_KEYLEN);
+	crypto_generichash_update(&st, (const uint8_t *)cluster,
+	    strlen(cluster) + 1);
+	crypto_generichash_final(&st, out, SIG_COOKIELEN);
 }
 
-/* --- requests ------------------------------------------------------- */
-
-/* Reject a message older than the edge's latest or seen this second. */
-static int
-nedge_fresh(struct nedge *e, const struct sig_msg *m)
+/* The source as the cookie sees it: IPv4-mapped IPv6 and port. */
+static void
+cookie_src(const struct omni_addr *from, uint8_t *ip, uint16_t *port)
 {
-	unsigned	 i;
+	uint8_t	 af;
 
-	if (m->timestamp < e->ne_last_ts)
+	proto_addr_ip(from, &af, ip);
+	if (af == AF_INET) {
+		memmove(ip + 12, ip, 4);
+		memset(ip, 0, 10);
+		ip[10] = ip[11] = 0xff;
+	}
+	*port = omni_addr_port(from);
+}
+
+static void
+cookie_for(struct nucleus *n, const struct omni_addr *from,
+    const uint8_t *pubkey, const char *cluster, uint8_t *out)
+{
+	uint8_t		 ip[16];
+	uint16_t	 port;
+
+	cookie_src(from, ip, &port);
+	cookie_make(n->n_cookie[0], ip, port, pubkey, cluster, out);
+}
+
+static int
+cookie_ok(struct nucleus *n, const struct omni_addr *from,
+    const struct sig_msg *m, const char *cluster)
+{
+	uint8_t		 ip[16], c[SIG_COOKIELEN];
+	uint16_t	 port;
+	int		 i, good = 0;
+
+	if ((m->fields & SIG_F(SIG_K_COOKIE)) == 0)
 		return 0;
-	if (m->timestamp == e->ne_last_ts)
-		for (i = 0; i < e->ne_nnonces && i < NONCE_RING; i++)
-			if (sodium_memcmp(e->ne_nonces[i], m->nonce,
-			    SIG_NONCELEN) == 0)
-				return 0;
-	return 1;
+	cookie_src(from, ip, &port);
+	for (i = 0; i < 2; i++) {
+		cookie_make(n->n_cookie[i], ip, port, m->pubkey, cluster, c);
+		good |= sodium_memcmp(c, m->cookie, SIG_COOKIELEN) == 0;
+	}
+	return good;
+}
+
+/* 1: t was not seen from e (nothing is recorded here). */
+static int
+replay_fresh(const struct nedge *e, uint64_t t)
+{
+	uint64_t	 d;
+
+	if (t > e->ne_rp_max)
+		return 1;
+	d = e->ne_rp_max - t;
+	return d < SIG_REPLAY_BITS && (e->ne_rp_map & (1ULL << d)) == 0;
 }
 
 static void
-nedge_seen(struct nedge *e, const struct sig_msg *m, uint8_t af,
-    const uint8_t *ip, uint64_t now)
+replay_record(struct nedge *e, uint64_t t)
 {
-	if (m->timestamp != e->ne_last_ts) {
-		e->ne_last_ts = m->timestamp;
-		e->ne_nnonces = 0;
+	uint64_t	 s;
+
+	if (t > e->ne_rp_max) {
+		s = t - e->ne_rp_max;
+		e->ne_rp_map = s >= SIG_REPLAY_BITS ? 0 : e->ne_rp_map << s;
+		e->ne_rp_map |= 1;
+		e->ne_rp_max = t;
+	} else
+		e->ne_rp_map |= 1ULL << (e->ne_rp_max - t);
+}
+
+/* --- state changes --------------------------------------------------- */
+
+static void
+nedge_encode(struct nedge *e)
+{
+	struct sig_peer	 p;
+	int		 r;
+
+	memset(&p, 0, sizeof(p));
+	memcpy(p.pubkey, e->ne_pubkey, SIG_KEYLEN);
+	if (!e->ne_live)
+		p.removed = 1;
+	else {
+		p.vip = e->ne_vip;
+		p.ep_af = e->ne_ep_af;
+		memcpy(p.ep, e->ne_ep, sizeof(p.ep));
+		p.port = e->ne_port;
 	}
-	memcpy(e->ne_nonces[e->ne_nnonces % NONCE_RING], m->nonce,
-	    SIG_NONCELEN);
-	e->ne_nnonces++;
-	e->ne_ep_af = af;
-	memcpy(e->ne_ep, ip, 16);
-	e->ne_last_seen = now;
+	if ((r = proto_entry_encode(&p, e->ne_enc, sizeof(e->ne_enc))) == -1)
+		fatalx("nucleus: cannot encode an edge");
+	e->ne_enclen = r;
+}
+
+/* The edge changed in a way others see: it moves to the log's end. */
+static void
+nedge_bump(struct ncluster *cl, struct nedge *e)
+{
+	if (e->ne_version != 0)
+		RB_REMOVE(nlog, &cl->nc_log, e);
+	e->ne_version = ++cl->nc_version;
+	RB_INSERT(nlog, &cl->nc_log, e);
+	nedge_encode(e);
+}
+
+/* A live edge becomes a tombstone (left or expired). */
+static void
+nedge_kill(struct nucleus *n, struct nedge *e, uint64_t now)
+{
+	struct ncluster	*cl = e->ne_cluster;
+
+	htab_remove(&n->n_byvip, OFF_V, hash_vip(n, cl, &e->ne_vip), e);
+	TAILQ_REMOVE(&n->n_lru, e, ne_q);
+	cl->nc_nlive--;
+	n->n_nedges--;
+	e->ne_live = 0;
+	e->ne_seen = now;
+	TAILQ_INSERT_TAIL(&cl->nc_gone, e, ne_q);
+	cl->nc_ngone++;
+	n->n_ngone++;
+	nedge_bump(cl, e);
+}
+
+/* Forget a tombstone: deltas from before its version are no more. */
+static void
+tombstone_purge(struct nucleus *n, struct nedge *e)
+{
+	struct ncluster	*cl = e->ne_cluster;
+
+	if (e->ne_version > cl->nc_floor)
+		cl->nc_floor = e->ne_version;
+	nedge_free(n, e);
 }
 
 static struct ncluster *
-ncluster_add(struct nucleus *n, const char *name, const uint8_t *key)
+ncluster_add(struct nucleus *n, const char *name)
 {
 	struct ncluster	*cl;
+	uint8_t		 sig[SIG_KEYLEN];
 
 	if (n->n_nclusters >= NUCLEUS_MAX_CLUSTERS)
 		return NULL;
@@ -495,234 +666,512 @@ ncluster_add(struct nucleus *n, const char *name, const uint8_t *key)
 		return NULL;
 	}
 	strlcpy(cl->nc_name, name, sizeof(cl->nc_name));
-	memcpy(cl->nc_key, key, SIG_KEYLEN);
-	RB_INIT(&cl->nc_bykey);
-	RB_INIT(&cl->nc_byvip);
-	RB_INSERT(ncluster_tree, &n->n_clusters, cl);
+	randombytes_buf(&cl->nc_id, sizeof(cl->nc_id));
+	do
+		randombytes_buf(&cl->nc_epoch, sizeof(cl->nc_epoch));
+	while (cl->nc_epoch == 0);
+	keys_derive_cluster(n->n_root, KEY_PURPOSE_SIGNAL, name, sig);
+	proto_cluster_keys(sig, &cl->nc_keys);
+	sodium_memzero(sig, sizeof(sig));
+	RB_INIT(&cl->nc_log);
+	TAILQ_INIT(&cl->nc_gone);
+	htab_grow(n, &n->n_clusters, OFF_C, rh_name);
+	htab_insert(&n->n_clusters, OFF_C, hash_name(n, name), cl);
+	TAILQ_INSERT_TAIL(&n->n_cllist, cl, nc_entry);
 	n->n_nclusters++;
 	return cl;
 }
 
-static int
-do_register(struct nucleus *n, struct ncluster *cl, const uint8_t *key,
-    const struct sig_msg *m, const struct omni_addr *from, uint8_t af,
-    const uint8_t *ip, const struct sig_clock *clk, uint8_t *reply,
-    size_t *replylen)
-{
-	struct nedge	*e = NULL, *v = NULL;
-	char		 pbuf[OMNI_PREFIXSTRLEN];
+/* --- answers -------------------------------------------------------- */
 
-	if (cl != NULL) {
-		e = nedge_find_key(cl, m->pubkey);
-		v = nedge_find_vip(cl, &m->vip);
+struct req {
+	struct nucleus		*n;
+	struct ncluster		*cl;		/* NULL: not known here */
+	const struct sig_ckeys	*keys;
+	const struct sig_rx	*rx;
+	const struct sig_msg	*m;
+	const struct omni_addr	*from;
+	uint8_t			 af;
+	uint8_t			 ip[16];
+	const uint8_t		*proof;		/* NULL: unverified */
+	const struct sig_clock	*clk;
+	struct sig_out		*out;
+};
+
+static int
+emit(struct req *q, struct sig_msg *a, const uint8_t *authkey)
+{
+	size_t	 len;
+	int	 rv;
+
+	if (q->out->n >= SIG_PAGE_PARTS)
+		return -1;
+	a->time = proto_next_time(&q->n->n_time, q->clk);
+	a->re = q->m->time;
+	if ((rv = proto_seal(a, SIG_KIND_DOWN, NULL, NULL, q->keys->down,
+	    authkey, q->out->buf[q->out->n], SIG_MAXDGRAM, &len)) != SIG_OK) {
+		log_warnx("cannot seal %s: %s", proto_type_name(a->type),
+		    proto_reason_name(rv));
+		return -1;
 	}
-	if (e != NULL && !nedge_fresh(e, m))
-		return sig_drop(SIG_R_STALE, from, "replayed register");
-	if (v != NULL && v != e) {
-		if (nedge_live(n, v, clk->ms)) {
-			answer(n, cl, key, SIG_NAK, SIG_NAK_VIP_TAKEN, NULL,
-			    m->cluster, clk, reply, replylen);
-			log_info("cluster %s: VIP %s is held by another key, "
-			    "registration refused", m->cluster,
-			    omni_prefix_str(&m->vip, pbuf, sizeof(pbuf)));
-			return sig_drop(SIG_R_VIP_TAKEN, from, NULL);
+	q->out->len[q->out->n++] = len;
+	sig_stats.sent[a->type]++;
+	return 0;
+}
+
+/*
+ * CHALLENGE: a cookie for this source and our key.  It goes to an
+ * address nobody verified, so it is never longer than the request.
+ */
+static int
+challenge(struct req *q, const char *why, int reason)
+{
+	struct sig_msg	 a;
+
+	proto_init_msg(&a, SIG_CHALLENGE, 0);
+	memcpy(a.nkey, q->n->n_pub, SIG_KEYLEN);
+	cookie_for(q->n, q->from, q->m->pubkey, q->rx->cluster, a.cookie);
+	if (emit(q, &a, NULL) == 0 && q->out->len[q->out->n - 1] >
+	    q->rx->len) {
+		q->out->n--;
+		sig_stats.sent[SIG_CHALLENGE]--;
+	}
+	if (reason != SIG_OK)
+		return sig_drop(reason, q->from, why);
+	return SIG_OK;
+}
+
+static void
+nak(struct req *q, uint32_t status)
+{
+	struct sig_msg	 a;
+
+	proto_init_msg(&a, SIG_NAK, 0);
+	a.status = status;
+	emit(q, &a, q->proof);
+}
+
+/*
+ * One page of the cluster log for the sync position in the request
+ * (PROTOCOL.md, "Versions").
+ */
+static void
+page(struct req *q, int type, struct nedge *self)
+{
+	struct ncluster		*cl = q->cl;
+	const struct sig_msg	*m = q->m;
+	struct nedge		*e, key;
+	struct sig_msg		 a;
+	uint8_t			 raw[SIG_MAXDGRAM], cookie[SIG_COOKIELEN];
+	uint64_t		 from = 0, base = 0, pfrom;
+	size_t			 budget = proto_answer_budget(), rawlen;
+	uint32_t		 nraw;
+	int			 full = 1, valid = 0, p;
+
+	if ((m->fields & SIG_F_SYNC) == SIG_F_SYNC &&
+	    m->epoch == cl->nc_epoch) {
+		from = m->from;
+		if (m->flags & SIG_FL_FULL) {
+			base = (m->fields & SIG_F(SIG_K_BASE)) ? m->base :
+			    UINT64_MAX;
+			valid = base >= cl->nc_floor &&
+			    base <= cl->nc_version && from <= cl->nc_version;
+		} else {
+			full = 0;
+			valid = from >= cl->nc_floor &&
+			    from <= cl->nc_version;
 		}
-		nedge_remove(n, v);	/* expired holder */
 	}
-	if (cl == NULL && (cl = ncluster_add(n, m->cluster, key)) == NULL)
-		return sig_drop(SIG_R_TABLE_FULL, from, "too many clusters");
+	if (!valid) {
+		full = 1;
+		from = 0;
+		base = cl->nc_version;
+	}
+	cookie_for(q->n, q->from, m->pubkey, cl->nc_name, cookie);
+	key.ne_version = from + 1;
+	e = from == UINT64_MAX ? NULL : RB_NFIND(nlog, &cl->nc_log, &key);
+	for (p = 0; p < SIG_PAGE_PARTS; p++) {
+		pfrom = from;
+		rawlen = 0;
+		nraw = 0;
+		while (e != NULL && nraw < SIG_MAX_PEERS) {
+			if (e != self && (e->ne_live || !full ||
+			    e->ne_version > base)) {
+				if (rawlen + e->ne_enclen > budget)
+					break;
+				memcpy(raw + rawlen, e->ne_enc, e->ne_enclen);
+				rawlen += e->ne_enclen;
+				nraw++;
+			}
+			from = e->ne_version;
+			e = RB_NEXT(nlog, &cl->nc_log, e);
+		}
+		proto_init_msg(&a, type, 0);
+		memcpy(a.cookie, cookie, SIG_COOKIELEN);
+		a.epoch = cl->nc_epoch;
+		a.from = pfrom;
+		a.to = e != NULL ? from : cl->nc_version;
+		a.flags = (full ? SIG_FL_FULL : 0) |
+		    (e != NULL ? SIG_FL_MORE : 0);
+		if (e == NULL || p == SIG_PAGE_PARTS - 1)
+			a.flags |= SIG_FL_LAST;
+		if (full) {
+			a.base = base;
+			a.fields |= SIG_F(SIG_K_BASE);
+		}
+		a.raw = raw;
+		a.rawlen = rawlen;
+		a.nraw = nraw;
+		if (emit(q, &a, q->proof) == -1)
+			return;
+		from = a.to;
+		if (a.flags & SIG_FL_LAST)
+			break;
+	}
+}
+
+/* --- requests ------------------------------------------------------- */
+
+static int
+do_register(struct req *q)
+{
+	struct nucleus		*n = q->n;
+	struct ncluster		*cl = q->cl;
+	const struct sig_msg	*m = q->m;
+	struct nedge		*e, *v;
+	char			 pbuf[OMNI_PREFIXSTRLEN];
+	int			 changed = 0, isnew = 0;
+
+	e = nedge_find_key(n, cl, m->pubkey);
+	v = nedge_find_vip(n, cl, &m->vip);
+	if (v != NULL && v != e) {
+		if (nedge_live(n, v, q->clk->ms)) {
+			nak(q, SIG_NAK_VIP_TAKEN);
+			log_info("cluster %s: VIP %s is held by another key, "
+			    "registration refused", cl->nc_name,
+			    omni_prefix_str(&m->vip, pbuf, sizeof(pbuf)));
+			return sig_drop(SIG_R_VIP_TAKEN, q->from, NULL);
+		}
+		nedge_kill(n, v, q->clk->ms);	/* expired holder */
+	}
+	if (cl == NULL) {
+		if ((cl = ncluster_add(n, q->rx->cluster)) == NULL)
+			return sig_drop(SIG_R_TABLE_FULL, q->from,
+			    "too many clusters");
+		q->cl = cl;
+		q->keys = &cl->nc_keys;
+	}
+	if ((e == NULL || !e->ne_live) && n->n_nedges >= NUCLEUS_MAX_EDGES)
+		return sig_drop(SIG_R_TABLE_FULL, q->from, "too many edges");
 	if (e == NULL) {
-		if (n->n_nedges >= NUCLEUS_MAX_EDGES)
-			return sig_drop(SIG_R_TABLE_FULL, from,
-			    "too many edges");
 		if ((e = calloc(1, sizeof(*e))) == NULL) {
 			log_warn("edge");
 			return SIG_R_TABLE_FULL;
 		}
 		memcpy(e->ne_pubkey, m->pubkey, SIG_KEYLEN);
+		memcpy(e->ne_proof, q->proof, SIG_KEYLEN);
 		e->ne_cluster = cl;
-		RB_INSERT(nedge_bykey, &cl->nc_bykey, e);
-		cl->nc_nedges++;
-		n->n_nedges++;
+		htab_grow(n, &n->n_bykey, OFF_K, rh_key);
+		htab_insert(&n->n_bykey, OFF_K, hash_key(n, cl, e->ne_pubkey),
+		    e);
+		isnew = 1;
+	}
+	if (!e->ne_live) {
+		if (!isnew) {
+			TAILQ_REMOVE(&cl->nc_gone, e, ne_q);
+			cl->nc_ngone--;
+			n->n_ngone--;
+		}
+		e->ne_live = 1;
 		e->ne_vip = m->vip;
-		RB_INSERT(nedge_byvip, &cl->nc_byvip, e);
+		TAILQ_INSERT_TAIL(&n->n_lru, e, ne_q);
+		htab_grow(n, &n->n_byvip, OFF_V, rh_vip);
+		htab_insert(&n->n_byvip, OFF_V, hash_vip(n, cl, &e->ne_vip),
+		    e);
+		cl->nc_nlive++;
+		n->n_nedges++;
+		changed = 1;
 		log_info("cluster %s: edge %s registered", cl->nc_name,
 		    omni_prefix_str(&m->vip, pbuf, sizeof(pbuf)));
-	} else if (!omni_prefix_eq(&e->ne_vip, &m->vip)) {
-		RB_REMOVE(nedge_byvip, &cl->nc_byvip, e);
-		e->ne_vip = m->vip;
-		RB_INSERT(nedge_byvip, &cl->nc_byvip, e);
-		log_info("cluster %s: edge moved to VIP %s", cl->nc_name,
-		    omni_prefix_str(&m->vip, pbuf, sizeof(pbuf)));
+	} else {
+		TAILQ_REMOVE(&n->n_lru, e, ne_q);
+		TAILQ_INSERT_TAIL(&n->n_lru, e, ne_q);
+		if (!omni_prefix_eq(&e->ne_vip, &m->vip)) {
+			htab_remove(&n->n_byvip, OFF_V,
+			    hash_vip(n, cl, &e->ne_vip), e);
+			e->ne_vip = m->vip;
+			htab_insert(&n->n_byvip, OFF_V,
+			    hash_vip(n, cl, &e->ne_vip), e);
+			changed = 1;
+			log_info("cluster %s: edge moved to VIP %s",
+			    cl->nc_name, omni_prefix_str(&m->vip, pbuf,
+			    sizeof(pbuf)));
+		}
 	}
+	if (e->ne_port != m->port || e->ne_ep_af != q->af ||
+	    memcmp(e->ne_ep, q->ip, 16) != 0)
+		changed = 1;
 	e->ne_port = m->port;
-	nedge_seen(e, m, af, ip, clk->ms);
-	answer(n, cl, cl->nc_key, SIG_REGISTER_ACK, 0, e, cl->nc_name, clk,
-	    reply, replylen);
+	e->ne_ep_af = q->af;
+	memcpy(e->ne_ep, q->ip, 16);
+	e->ne_seen = q->clk->ms;
+	replay_record(e, m->time);
+	if (changed)
+		nedge_bump(cl, e);
+	page(q, SIG_REGISTER_ACK, e);
 	return SIG_OK;
 }
 
 static int
-do_heartbeat(struct nucleus *n, struct ncluster *cl, const uint8_t *key,
-    const struct sig_msg *m, const struct omni_addr *from, uint8_t af,
-    const uint8_t *ip, const struct sig_clock *clk, uint8_t *reply,
-    size_t *replylen)
+do_heartbeat(struct req *q, struct nedge *e)
 {
-	struct nedge	*e = NULL;
+	struct nucleus	*n = q->n;
 
-	if (cl != NULL)
-		e = nedge_find_key(cl, m->pubkey);
-	if (e != NULL && !nedge_live(n, e, clk->ms)) {
-		/* expired but not yet swept: it must register again */
-		nedge_remove(n, e);
-		e = NULL;
+	replay_record(e, q->m->time);
+	TAILQ_REMOVE(&n->n_lru, e, ne_q);
+	TAILQ_INSERT_TAIL(&n->n_lru, e, ne_q);
+	e->ne_seen = q->clk->ms;
+	if (e->ne_ep_af != q->af || memcmp(e->ne_ep, q->ip, 16) != 0) {
+		/* a new source address (NAT rebinding): a new endpoint */
+		e->ne_ep_af = q->af;
+		memcpy(e->ne_ep, q->ip, 16);
+		nedge_bump(q->cl, e);
 	}
-	if (e == NULL) {
-		answer(n, cl, key, SIG_NAK, SIG_NAK_UNKNOWN_EDGE, NULL,
-		    m->cluster, clk, reply, replylen);
-		return SIG_OK;
-	}
-	if (!nedge_fresh(e, m))
-		return sig_drop(SIG_R_STALE, from, "replayed heartbeat");
-	nedge_seen(e, m, af, ip, clk->ms);
-	answer(n, cl, key, SIG_HEARTBEAT_ACK, 0, e, cl->nc_name, clk, reply,
-	    replylen);
+	page(q, SIG_HEARTBEAT_ACK, e);
 	return SIG_OK;
 }
 
 static int
-do_deregister(struct nucleus *n, struct ncluster *cl,
-    const struct sig_msg *m, const struct omni_addr *from)
-{
-	struct nedge	*e = NULL;
-	char		 pbuf[OMNI_PREFIXSTRLEN];
-
-	if (cl != NULL)
-		e = nedge_find_key(cl, m->pubkey);
-	if (e == NULL)
-		return SIG_OK;
-	if (!nedge_fresh(e, m))
-		return sig_drop(SIG_R_STALE, from, "replayed deregister");
-	log_info("cluster %s: edge %s deregistered", cl->nc_name,
-	    omni_prefix_str(&e->ne_vip, pbuf, sizeof(pbuf)));
-	nedge_remove(n, e);
-	return SIG_OK;
-}
-
-static int
-do_query(struct nucleus *n, struct ncluster *cl, const uint8_t *key,
-    const struct sig_msg *m, const struct sig_clock *clk, uint8_t *reply,
-    size_t *replylen)
+do_query(struct req *q)
 {
 	struct sig_msg	 a;
-	struct nedge	*v = NULL;
+	struct nedge	*v;
 
-	proto_init_msg(&a, SIG_PEER_INFO, m->cluster, clk->wall);
-	if (cl != NULL)
-		v = nedge_find_vip(cl, &m->vip);
-	if (v != NULL && nedge_live(n, v, clk->ms)) {
-		peer_from_edge(v, &a.peers[0]);
+	proto_init_msg(&a, SIG_PEER_INFO, 0);
+	a.vip = q->m->vip;
+	a.fields |= SIG_F(SIG_K_PLEN);
+	v = nedge_find_vip(q->n, q->cl, &q->m->vip);
+	if (v != NULL && nedge_live(q->n, v, q->clk->ms)) {
+		memcpy(a.peers[0].pubkey, v->ne_pubkey, SIG_KEYLEN);
+		a.peers[0].vip = v->ne_vip;
+		a.peers[0].ep_af = v->ne_ep_af;
+		memcpy(a.peers[0].ep, v->ne_ep, 16);
+		a.peers[0].port = v->ne_port;
 		a.npeers = 1;
 	}
-	nucleus_encode(cl, key, &a, 1, reply, replylen);
+	emit(q, &a, q->proof);
 	return SIG_OK;
 }
 
 /*
- * One datagram from a source.  Nothing is answered unless the tag
- * verified; *replylen is the length of the answer to send back to the
- * source (0: none).  Returns SIG_OK or why the datagram was dropped.
+ * One datagram from a source (PROTOCOL.md, "Nucleus", steps 1-9).
+ * Nothing is answered unless the body opened; answers are in out
+ * (out->n datagrams, to the source).  Returns SIG_OK or why the
+ * datagram was dropped.
  */
 int
 nucleus_input(struct nucleus *n, const uint8_t *d, size_t len,
     const struct omni_addr *from, const struct sig_clock *clk,
-    uint8_t *reply, size_t *replylen)
+    struct sig_out *out)
 {
-	struct ncluster	*cl;
-	struct sig_msg	 m;
-	char		 cluster[SIG_CLUSTERMAX + 1];
-	uint8_t		 tmpkey[SIG_KEYLEN], ip[16], af;
-	const uint8_t	*key;
-	int		 type, rv;
+	static struct sig_rx	 rx;
+	struct req		 q;
+	struct sig_ckeys	 tmpkeys;
+	struct nedge		*e;
+	const struct sig_msg	*m = &rx.m;
+	uint8_t			 sig[SIG_KEYLEN], proof[SIG_KEYLEN];
+	int			 rv;
 
-	*replylen = 0;
+	out->n = 0;
 	if (len > SIG_MAXDGRAM)
 		return sig_drop(SIG_R_TOO_BIG, from, NULL);
-	if (proto_addr_ip(from, &af, ip) == -1)
+	memset(&q, 0, sizeof(q));
+	if (proto_addr_ip(from, &q.af, q.ip) == -1)
 		return sig_drop(SIG_R_MALFORMED, from, "source family");
 	if (nucleus_ratelimit(n, from, clk->ms) == -1)
 		return sig_drop(SIG_R_RATE_LIMITED, from, NULL);
-	if ((rv = proto_peek(d, len, &type, cluster)) != SIG_OK)
-		return sig_drop(rv, from, "peek");
-	switch (type) {
+	cookie_rotate(n, clk->ms);
+	if ((rv = proto_open_name(&rx, d, len, n->n_namekey)) != SIG_OK)
+		return sig_drop(rv, from, "header");
+	q.n = n;
+	q.rx = &rx;
+	q.m = m;
+	q.from = from;
+	q.clk = clk;
+	q.out = out;
+	if ((q.cl = ncluster_find(n, rx.cluster)) != NULL)
+		q.keys = &q.cl->nc_keys;
+	else {
+		/* not kept until a registration proves the cluster */
+		keys_derive_cluster(n->n_root, KEY_PURPOSE_SIGNAL, rx.cluster,
+		    sig);
+		proto_cluster_keys(sig, &tmpkeys);
+		sodium_memzero(sig, sizeof(sig));
+		q.keys = &tmpkeys;
+	}
+	if ((rv = proto_open_body(&rx, q.keys->up)) != SIG_OK) {
+		rv = sig_drop(rv, from, rx.cluster);
+		goto out;
+	}
+	if ((rv = proto_check_time(m, clk)) != SIG_OK) {
+		rv = sig_drop(rv, from, "time");
+		goto out;
+	}
+	if (m->type == SIG_REGISTER && len < SIG_REGISTER_MIN) {
+		rv = sig_drop(SIG_R_MALFORMED, from, "short register");
+		goto out;
+	}
+	sig_stats.received[m->type]++;
+
+	/* a source address we can answer at length, and a proof */
+	if (m->type == SIG_REGISTER &&
+	    (m->fields & SIG_F(SIG_K_AUTH)) == 0) {
+		rv = challenge(&q, NULL, SIG_OK);
+		goto out;
+	}
+	if (m->type != SIG_DEREGISTER && !cookie_ok(n, from, m, rx.cluster)) {
+		rv = challenge(&q, "cookie", SIG_R_BAD_COOKIE);
+		goto out;
+	}
+	e = nedge_find_key(n, q.cl, m->pubkey);
+	if (e != NULL)
+		q.proof = e->ne_proof;
+	else {
+		if (keys_dh(n->n_priv, n->n_pub, m->pubkey, proof) == -1) {
+			rv = sig_drop(SIG_R_BAD_PROOF, from, "low order key");
+			goto out;
+		}
+		q.proof = proof;
+	}
+	if (!proto_auth_ok(&rx, q.proof)) {
+		rv = sig_drop(SIG_R_BAD_PROOF, from, rx.cluster);
+		goto out;
+	}
+	if (e != NULL && !replay_fresh(e, m->time)) {
+		rv = sig_drop(SIG_R_REPLAY, from, rx.cluster);
+		goto out;
+	}
+
+	/* an edge that timed out but was not swept yet is gone now */
+	if (e != NULL && e->ne_live && !nedge_live(n, e, clk->ms))
+		nedge_kill(n, e, clk->ms);
+	switch (m->type) {
 	case SIG_REGISTER:
+		rv = do_register(&q);
+		break;
 	case SIG_HEARTBEAT:
+		if (e == NULL || !e->ne_live) {
+			if (e != NULL)
+				replay_record(e, m->time);
+			nak(&q, SIG_NAK_UNKNOWN_EDGE);
+			rv = SIG_OK;
+		} else
+			rv = do_heartbeat(&q, e);
+		break;
 	case SIG_DEREGISTER:
+		rv = SIG_OK;
+		if (e == NULL || !e->ne_live)
+			break;
+		replay_record(e, m->time);
+		log_info("cluster %s: edge %s deregistered", q.cl->nc_name,
+		    omni_prefix_str(&e->ne_vip, (char[OMNI_PREFIXSTRLEN]){ 0 },
+		    OMNI_PREFIXSTRLEN));
+		nedge_kill(n, e, clk->ms);
+		break;
 	case SIG_QUERY_PEER:
+		if (e == NULL || !e->ne_live) {
+			nak(&q, SIG_NAK_UNKNOWN_EDGE);
+			rv = SIG_OK;
+		} else {
+			replay_record(e, m->time);
+			rv = do_query(&q);
+		}
 		break;
 	default:
-		return sig_drop(SIG_R_UNKNOWN_TYPE, from,
-		    proto_type_name(type));
-	}
-	if ((cl = ncluster_find(n, cluster)) != NULL)
-		key = cl->nc_key;
-	else {
-		/* not cached until a registration proves the cluster */
-		keys_derive_cluster(n->n_root, KEY_PURPOSE_SIGNAL, cluster,
-		    tmpkey);
-		key = tmpkey;
-	}
-	if ((rv = proto_verify(d, len, key)) != SIG_OK) {
-		rv = sig_drop(rv, from, cluster);
-		goto out;
-	}
-	if ((rv = proto_decode(d, len, &m)) != SIG_OK) {
-		rv = sig_drop(rv, from, "decode");
-		goto out;
-	}
-	if ((rv = proto_check_time(&m, clk->wall)) != SIG_OK) {
-		rv = sig_drop(rv, from, "timestamp");
-		goto out;
-	}
-	sig_stats.received[type]++;
-	switch (type) {
-	case SIG_REGISTER:
-		rv = do_register(n, cl, key, &m, from, af, ip, clk, reply,
-		    replylen);
-		break;
-	case SIG_HEARTBEAT:
-		rv = do_heartbeat(n, cl, key, &m, from, af, ip, clk, reply,
-		    replylen);
-		break;
-	case SIG_DEREGISTER:
-		rv = do_deregister(n, cl, &m, from);
-		break;
-	case SIG_QUERY_PEER:
-		rv = do_query(n, cl, key, &m, clk, reply, replylen);
+		rv = sig_drop(SIG_R_UNKNOWN_TYPE, from, NULL);
 		break;
 	}
  out:
-	sodium_memzero(tmpkey, sizeof(tmpkey));
+	sodium_memzero(&tmpkeys, sizeof(tmpkeys));
+	sodium_memzero(proof, sizeof(proof));
+	sodium_memzero(rx.plain, rx.plainlen);
 	return rv;
 }
 
-/* Drop edges not heard from within the peer timeout, then empty clusters. */
+/*
+ * Edges not heard from within the peer timeout become tombstones;
+ * tombstones older than SIG_TOMBSTONE_SECS, or beyond the per-cluster
+ * bound, are purged; clusters left empty are deleted.
+ */
 void
 nucleus_expire(struct nucleus *n, const struct sig_clock *clk)
 {
 	struct ncluster	*cl, *ctmp;
-	struct nedge	*e, *etmp;
+	struct nedge	*e;
 	char		 pbuf[OMNI_PREFIXSTRLEN];
+	size_t		 keep;
 
-	RB_FOREACH_SAFE(cl, ncluster_tree, &n->n_clusters, ctmp) {
-		RB_FOREACH_SAFE(e, nedge_bykey, &cl->nc_bykey, etmp) {
-			if (nedge_live(n, e, clk->ms))
-				continue;
-			log_info("cluster %s: edge %s expired", cl->nc_name,
-			    omni_prefix_str(&e->ne_vip, pbuf, sizeof(pbuf)));
-			nedge_remove(n, e);
-		}
-		if (cl->nc_nedges == 0)
-			ncluster_remove(n, cl);
+	cookie_rotate(n, clk->ms);
+	while ((e = TAILQ_FIRST(&n->n_lru)) != NULL &&
+	    !nedge_live(n, e, clk->ms)) {
+		log_info("cluster %s: edge %s expired", e->ne_cluster->nc_name,
+		    omni_prefix_str(&e->ne_vip, pbuf, sizeof(pbuf)));
+		nedge_kill(n, e, clk->ms);
 	}
+	TAILQ_FOREACH_SAFE(cl, &n->n_cllist, nc_entry, ctmp) {
+		keep = cl->nc_nlive > NUCLEUS_MIN_TOMBSTONES ? cl->nc_nlive :
+		    NUCLEUS_MIN_TOMBSTONES;
+		/* a bound on memory whatever the churn: oldest go early */
+		if (n->n_ngone > NUCLEUS_MAX_EDGES)
+			keep = 0;
+		while ((e = TAILQ_FIRST(&cl->nc_gone)) != NULL &&
+		    (cl->nc_ngone > keep || clk->ms >= e->ne_seen +
+		    (uint64_t)SIG_TOMBSTONE_SECS * 1000))
+			tombstone_purge(n, e);
+		if (cl->nc_nlive == 0 && cl->nc_ngone == 0)
+			ncluster_free(n, cl);
+	}
+}
+
+/* For the tests and the fuzz target: the cookie a source would get. */
+void
+nucleus_cookie(struct nucleus *n, const struct omni_addr *from,
+    const uint8_t *pubkey, const char *cluster, uint8_t *out)
+{
+	cookie_for(n, from, pubkey, cluster, out);
+}
+
+/* For the tests: 1 live, 0 tombstone, -1 unknown; p gets its entry. */
+int
+nucleus_edge_state(struct nucleus *n, const char *cluster,
+    const uint8_t *pubkey, struct sig_peer *p)
+{
+	struct nedge	*e;
+
+	if ((e = nedge_find_key(n, ncluster_find(n, cluster), pubkey)) ==
+	    NULL)
+		return -1;
+	if (p != NULL) {
+		memset(p, 0, sizeof(*p));
+		memcpy(p->pubkey, e->ne_pubkey, SIG_KEYLEN);
+		p->vip = e->ne_vip;
+		p->ep_af = e->ne_ep_af;
+		memcpy(p->ep, e->ne_ep, 16);
+		p->port = e->ne_port;
+	}
+	return e->ne_live;
+}
+
+/* For the tests: a cluster's version (0: unknown) and floor. */
+uint64_t
+nucleus_cluster_version(struct nucleus *n, const char *cluster,
+    uint64_t *floor)
+{
+	struct ncluster	*cl;
+
+	if ((cl = ncluster_find(n, cluster)) == NULL)
+		return 0;
+	if (floor != NULL)
+		*floor = cl->nc_floor;
+	return cl->nc_version;
 }

@@ -1,13 +1,16 @@
 /*
- * Signaling wire format v1: encode and decode.
+ * Signaling wire format v2: encode, seal, open and decode.
  *
- *   datagram = version | type | CBOR map body | HMAC-SHA-256 tag
+ *   up   = 2 | 1 | nonce | L | name box | sealed CBOR body
+ *   down = 2 | 2 | nonce | sealed CBOR body
  *
- * The decoder reads the body one item head at a time with libcbor's
- * streaming decoder, so it never builds a tree, never allocates, and
- * checks every declared length against the bytes actually present.
- * Indefinite lengths, nesting deeper than SIG_MAX_DEPTH and maps or
- * arrays longer than the limits below are rejected as malformed.
+ * (signald/PROTOCOL.md).  The decoder reads the plaintext body one
+ * item head at a time with libcbor's streaming decoder, so it never
+ * builds a tree, never allocates, and checks every declared length
+ * against the bytes actually present.  Indefinite lengths, nesting
+ * deeper than SIG_MAX_DEPTH and maps or arrays longer than the limits
+ * are rejected as malformed.  The encoder writes the CBOR heads itself
+ * (shortest forms, definite lengths).
  */
 #include <arpa/inet.h>
 
@@ -17,46 +20,69 @@
 #include <cbor.h>
 #include <sodium.h>
 
+#include "keys.h"
 #include "log.h"
 #include "proto.h"
 
 struct sig_stats	 sig_stats;
 
-/* Keys each type must carry (and the encoder writes). */
+#define F(k)		SIG_F(SIG_K_ ## k)
+
+/* Keys each type must carry. */
 static const uint32_t proto_req[SIG_TYPE_MAX + 1] = {
-	[SIG_REGISTER] = SIG_F(SIG_K_CLUSTER) | SIG_F(SIG_K_PUBKEY) |
-	    SIG_F(SIG_K_VIP) | SIG_F(SIG_K_PLEN) | SIG_F(SIG_K_PORT) |
-	    SIG_F(SIG_K_TIME) | SIG_F(SIG_K_NONCE),
-	[SIG_REGISTER_ACK] = SIG_F(SIG_K_CLUSTER) | SIG_F(SIG_K_TIME) |
-	    SIG_F(SIG_K_PEERS) | SIG_F(SIG_K_STATUS) | SIG_F(SIG_K_NONCE),
-	[SIG_HEARTBEAT] = SIG_F(SIG_K_CLUSTER) | SIG_F(SIG_K_PUBKEY) |
-	    SIG_F(SIG_K_TIME) | SIG_F(SIG_K_NONCE),
-	[SIG_HEARTBEAT_ACK] = SIG_F(SIG_K_CLUSTER) | SIG_F(SIG_K_TIME) |
-	    SIG_F(SIG_K_PEERS) | SIG_F(SIG_K_NONCE),
-	[SIG_DEREGISTER] = SIG_F(SIG_K_CLUSTER) | SIG_F(SIG_K_PUBKEY) |
-	    SIG_F(SIG_K_TIME) | SIG_F(SIG_K_NONCE),
-	[SIG_NAK] = SIG_F(SIG_K_CLUSTER) | SIG_F(SIG_K_TIME) |
-	    SIG_F(SIG_K_STATUS) | SIG_F(SIG_K_NONCE),
-	[SIG_QUERY_PEER] = SIG_F(SIG_K_CLUSTER) | SIG_F(SIG_K_PUBKEY) |
-	    SIG_F(SIG_K_VIP) | SIG_F(SIG_K_TIME) | SIG_F(SIG_K_NONCE),
-	[SIG_PEER_INFO] = SIG_F(SIG_K_CLUSTER) | SIG_F(SIG_K_TIME) |
-	    SIG_F(SIG_K_PEERS) | SIG_F(SIG_K_NONCE),
+	[SIG_REGISTER] = F(TYPE) | F(PUBKEY) | F(VIP) | F(PLEN) | F(PORT) |
+	    F(TIME) | F(PAD),
+	[SIG_REGISTER_ACK] = F(TYPE) | F(TIME) | F(PEERS) | F(RE) |
+	    F(COOKIE) | F(EPOCH) | F(FROM) | F(TO) | F(FLAGS) | F(AUTH),
+	[SIG_HEARTBEAT] = F(TYPE) | F(PUBKEY) | F(TIME) | F(COOKIE) |
+	    F(EPOCH) | F(FROM) | F(FLAGS) | F(AUTH),
+	[SIG_HEARTBEAT_ACK] = F(TYPE) | F(TIME) | F(PEERS) | F(RE) |
+	    F(COOKIE) | F(EPOCH) | F(FROM) | F(TO) | F(FLAGS) | F(AUTH),
+	[SIG_DEREGISTER] = F(TYPE) | F(PUBKEY) | F(TIME) | F(AUTH),
+	[SIG_NAK] = F(TYPE) | F(TIME) | F(RE) | F(STATUS) | F(AUTH),
+	[SIG_QUERY_PEER] = F(TYPE) | F(PUBKEY) | F(VIP) | F(TIME) |
+	    F(COOKIE) | F(AUTH),
+	[SIG_PEER_INFO] = F(TYPE) | F(VIP) | F(TIME) | F(PEERS) | F(RE) |
+	    F(AUTH),
+	[SIG_CHALLENGE] = F(TYPE) | F(TIME) | F(RE) | F(NKEY) | F(COOKIE),
 };
 
-#define PEER_REQ	(SIG_F(SIG_K_PUBKEY) | SIG_F(SIG_K_VIP) | \
-			 SIG_F(SIG_K_PLEN) | SIG_F(SIG_K_ENDPOINT) | \
-			 SIG_F(SIG_K_PORT))
+/* ... and those it may carry besides. */
+static const uint32_t proto_opt[SIG_TYPE_MAX + 1] = {
+	[SIG_REGISTER] = F(COOKIE) | SIG_F_SYNC | F(BASE) | F(AUTH),
+	[SIG_REGISTER_ACK] = F(BASE),
+	[SIG_HEARTBEAT] = F(BASE),
+	[SIG_HEARTBEAT_ACK] = F(BASE),
+	[SIG_DEREGISTER] = F(COOKIE),
+	[SIG_QUERY_PEER] = F(PLEN),
+	[SIG_PEER_INFO] = F(PLEN),
+};
+
+static const uint8_t proto_kind[SIG_TYPE_MAX + 1] = {
+	[SIG_REGISTER] = SIG_KIND_UP,
+	[SIG_REGISTER_ACK] = SIG_KIND_DOWN,
+	[SIG_HEARTBEAT] = SIG_KIND_UP,
+	[SIG_HEARTBEAT_ACK] = SIG_KIND_DOWN,
+	[SIG_DEREGISTER] = SIG_KIND_UP,
+	[SIG_NAK] = SIG_KIND_DOWN,
+	[SIG_QUERY_PEER] = SIG_KIND_UP,
+	[SIG_PEER_INFO] = SIG_KIND_DOWN,
+	[SIG_CHALLENGE] = SIG_KIND_DOWN,
+};
 
 static const char *const proto_types[SIG_TYPE_MAX + 1] = {
 	"unknown", "register", "register_ack", "heartbeat", "heartbeat_ack",
-	"deregister", "nak", "query_peer", "peer_info"
+	"deregister", "nak", "query_peer", "peer_info", "challenge"
 };
 
 static const char *const proto_reasons[SIG_R_MAX] = {
 	"ok", "malformed", "too_big", "bad_mac", "unknown_cluster", "stale",
 	"unknown_type", "rate_limited", "vip_taken", "unknown_source",
-	"table_full"
+	"table_full", "replay", "bad_proof", "bad_cookie"
 };
+
+/* The STUN magic cookie at datagram bytes 4..7 (nonce bytes 2..5). */
+static const uint8_t stun_magic[4] = { 0x21, 0x12, 0xa4, 0x42 };
 
 uint32_t
 proto_required(int type)
@@ -64,6 +90,22 @@ proto_required(int type)
 	if (type < 1 || type > SIG_TYPE_MAX)
 		return 0;
 	return proto_req[type];
+}
+
+uint32_t
+proto_allowed(int type)
+{
+	if (type < 1 || type > SIG_TYPE_MAX)
+		return 0;
+	return proto_req[type] | proto_opt[type];
+}
+
+int
+proto_type_kind(int type)
+{
+	if (type < 1 || type > SIG_TYPE_MAX)
+		return 0;
+	return proto_kind[type];
 }
 
 const char *
@@ -90,10 +132,11 @@ sig_drop(int reason, const struct omni_addr *from, const char *what)
 
 	if (reason > SIG_OK && reason < SIG_R_MAX)
 		sig_stats.dropped[reason]++;
-	log_debug("dropped datagram from %s: %s%s%s",
-	    from != NULL ? omni_addr_str(from, abuf, sizeof(abuf)) : "?",
-	    proto_reason_name(reason), what != NULL ? ": " : "",
-	    what != NULL ? what : "");
+	if (log_getverbose() > 0)
+		log_debug("dropped datagram from %s: %s%s%s",
+		    from != NULL ? omni_addr_str(from, abuf, sizeof(abuf)) :
+		    "?", proto_reason_name(reason), what != NULL ? ": " : "",
+		    what != NULL ? what : "");
 	return reason;
 }
 
@@ -113,6 +156,41 @@ proto_cluster_valid(const char *s)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return 0;
 	return 1;
+}
+
+/* The up and down keys from a cluster's signal key. */
+void
+proto_cluster_keys(const uint8_t *sigkey, struct sig_ckeys *ck)
+{
+	keys_signal_subkeys(sigkey, ck->up, ck->down);
+}
+
+uint64_t
+proto_clock_us(const struct sig_clock *clk)
+{
+	if (clk->wall_us != 0)
+		return clk->wall_us;
+	return clk->wall < 0 ? 0 : (uint64_t)clk->wall * 1000000;
+}
+
+/* A sender's next `time`: the clock, but never a value used before. */
+uint64_t
+proto_next_time(uint64_t *last, const struct sig_clock *clk)
+{
+	uint64_t	 t = proto_clock_us(clk);
+
+	if (t <= *last)
+		t = *last + 1;
+	*last = t;
+	return t;
+}
+
+void
+proto_init_msg(struct sig_msg *m, int type, uint64_t time)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = type;
+	m->time = time;
 }
 
 /* --- addresses ------------------------------------------------------ */
@@ -186,37 +264,42 @@ struct enc {
 	int		 err;
 };
 
+/* A CBOR head: major type and argument, shortest form. */
 static void
-enc_advance(struct enc *e, size_t n)
+enc_head(struct enc *e, uint8_t major, uint64_t v)
 {
-	if (n == 0)
+	uint8_t	 h[9];
+	size_t	 n, i;
+
+	if (e->err)
+		return;
+	major <<= 5;
+	if (v < 24) {
+		h[0] = major | v;
+		n = 1;
+	} else if (v <= 0xff) {
+		h[0] = major | 24;
+		n = 2;
+	} else if (v <= 0xffff) {
+		h[0] = major | 25;
+		n = 3;
+	} else if (v <= 0xffffffffULL) {
+		h[0] = major | 26;
+		n = 5;
+	} else {
+		h[0] = major | 27;
+		n = 9;
+	}
+	for (i = n - 1; i >= 1; i--) {
+		h[i] = v & 0xff;
+		v >>= 8;
+	}
+	if (n > e->len - e->off) {
 		e->err = 1;
-	else
-		e->off += n;
-}
-
-static void
-enc_uint(struct enc *e, uint64_t v)
-{
-	if (!e->err)
-		enc_advance(e, cbor_encode_uint(v, e->buf + e->off,
-		    e->len - e->off));
-}
-
-static void
-enc_map(struct enc *e, size_t n)
-{
-	if (!e->err)
-		enc_advance(e, cbor_encode_map_start(n, e->buf + e->off,
-		    e->len - e->off));
-}
-
-static void
-enc_array(struct enc *e, size_t n)
-{
-	if (!e->err)
-		enc_advance(e, cbor_encode_array_start(n, e->buf + e->off,
-		    e->len - e->off));
+		return;
+	}
+	memcpy(e->buf + e->off, h, n);
+	e->off += n;
 }
 
 static void
@@ -228,28 +311,22 @@ enc_raw(struct enc *e, const void *p, size_t n)
 		e->err = 1;
 		return;
 	}
-	memcpy(e->buf + e->off, p, n);
+	if (n > 0)
+		memcpy(e->buf + e->off, p, n);
 	e->off += n;
+}
+
+static void
+enc_uint(struct enc *e, uint64_t v)
+{
+	enc_head(e, 0, v);
 }
 
 static void
 enc_bytes(struct enc *e, const void *p, size_t n)
 {
-	if (!e->err)
-		enc_advance(e, cbor_encode_bytestring_start(n,
-		    e->buf + e->off, e->len - e->off));
+	enc_head(e, 2, n);
 	enc_raw(e, p, n);
-}
-
-static void
-enc_text(struct enc *e, const char *s)
-{
-	size_t	 n = strlen(s);
-
-	if (!e->err)
-		enc_advance(e, cbor_encode_string_start(n, e->buf + e->off,
-		    e->len - e->off));
-	enc_raw(e, s, n);
 }
 
 static size_t
@@ -258,87 +335,78 @@ af_iplen(int af)
 	return af == AF_INET ? 4 : af == AF_INET6 ? 16 : 0;
 }
 
-static int
-enc_peer(struct enc *e, const struct sig_peer *p)
+static size_t
+head_len(uint64_t v)
 {
-	size_t	 vl = af_iplen(p->vip.af), el = af_iplen(p->ep_af);
-
-	if (vl == 0 || el == 0 || p->port == 0)
-		return -1;
-	/* Keys in ascending order: the encoding is deterministic. */
-	enc_map(e, 5);
-	enc_uint(e, SIG_K_PUBKEY);
-	enc_bytes(e, p->pubkey, SIG_KEYLEN);
-	enc_uint(e, SIG_K_VIP);
-	enc_bytes(e, p->vip.addr, vl);
-	enc_uint(e, SIG_K_PLEN);
-	enc_uint(e, p->vip.plen);
-	enc_uint(e, SIG_K_PORT);
-	enc_uint(e, p->port);
-	enc_uint(e, SIG_K_ENDPOINT);
-	enc_bytes(e, p->ep, el);
-	return 0;
-}
-
-/* A fresh message: type, cluster, timestamp and a random nonce. */
-void
-proto_init_msg(struct sig_msg *m, int type, const char *cluster, time_t now)
-{
-	memset(m, 0, sizeof(*m));
-	m->type = type;
-	strlcpy(m->cluster, cluster, sizeof(m->cluster));
-	m->timestamp = now < 0 ? 0 : (uint64_t)now;
-	randombytes_buf(m->nonce, sizeof(m->nonce));
+	return v < 24 ? 1 : v <= 0xff ? 2 : v <= 0xffff ? 3 :
+	    v <= 0xffffffffULL ? 5 : 9;
 }
 
 /*
- * Encode m (the keys its type requires, nothing else) and tag it with
- * key into buf.  Returns SIG_OK and the length, SIG_R_TOO_BIG when it
- * would exceed SIG_MAXDGRAM (or buflen), SIG_R_MALFORMED when m holds
- * something the format cannot carry.
+ * One peer entry into buf: [pubkey] for a removal, else [pubkey, vip,
+ * plen, ip || port].  Returns its length, or -1.
  */
 int
-proto_encode(const struct sig_msg *m, const uint8_t *key, uint8_t *buf,
-    size_t buflen, size_t *outlen)
+proto_entry_encode(const struct sig_peer *p, uint8_t *buf, size_t len)
 {
-	struct enc	 e;
-	uint32_t	 req, i;
-	size_t		 n, vl;
-	int		 k;
+	struct enc	 e = { buf, len, 0, 0 };
+	uint8_t		 ep[18];
+	size_t		 vl, el;
+
+	if (p->removed) {
+		enc_head(&e, 4, 1);
+		enc_bytes(&e, p->pubkey, SIG_KEYLEN);
+		return e.err ? -1 : (int)e.off;
+	}
+	vl = af_iplen(p->vip.af);
+	el = af_iplen(p->ep_af);
+	if (vl == 0 || el == 0 || p->port == 0 || p->vip.plen == 0 ||
+	    p->vip.plen > vl * 8)
+		return -1;
+	memcpy(ep, p->ep, el);
+	ep[el] = p->port >> 8;
+	ep[el + 1] = p->port & 0xff;
+	enc_head(&e, 4, 4);
+	enc_bytes(&e, p->pubkey, SIG_KEYLEN);
+	enc_bytes(&e, p->vip.addr, vl);
+	enc_uint(&e, p->vip.plen);
+	enc_bytes(&e, ep, el + 2);
+	return e.err ? -1 : (int)e.off;
+}
+
+static int
+body_encode(const struct sig_msg *m, uint32_t want, size_t padlen,
+    uint8_t *buf, size_t buflen, size_t *outlen)
+{
+	static const uint8_t	 zero[SIG_MAXDGRAM];
+	struct enc		 e = { buf, buflen, 0, 0 };
+	uint8_t			 tmp[SIG_ENTRYMAX];
+	size_t			 n, vl = af_iplen(m->vip.af);
+	uint32_t		 i;
+	int			 k, r;
 
 	*outlen = 0;
-	if ((req = proto_required(m->type)) == 0)
-		return SIG_R_UNKNOWN_TYPE;
-	if (!proto_cluster_valid(m->cluster) || m->npeers > SIG_MAX_PEERS)
+	if ((want & F(VIP)) && vl == 0)
 		return SIG_R_MALFORMED;
-	vl = af_iplen(m->vip.af);
-	if ((req & SIG_F(SIG_K_VIP)) && vl == 0)
+	if ((want & F(PLEN)) && (m->vip.plen == 0 || m->vip.plen > vl * 8))
 		return SIG_R_MALFORMED;
-	if ((req & SIG_F(SIG_K_PORT)) && m->port == 0)
+	if ((want & F(PORT)) && m->port == 0)
 		return SIG_R_MALFORMED;
-	if (buflen < SIG_MINDGRAM)
+	if (m->raw == NULL && m->npeers > SIG_MAX_PEERS)
+		return SIG_R_MALFORMED;
+	if (padlen > sizeof(zero))
 		return SIG_R_TOO_BIG;
-
-	buf[0] = SIG_VERSION;
-	buf[1] = m->type;
-	e.buf = buf + SIG_HDRLEN;
-	e.len = buflen - SIG_HDRLEN - SIG_TAGLEN;
-	if (e.len > SIG_MAXBODY)
-		e.len = SIG_MAXBODY;
-	e.off = 0;
-	e.err = 0;
-
 	for (n = 0, k = 0; k < 32; k++)
-		if (req & SIG_F(k))
+		if (want & SIG_F(k))
 			n++;
-	enc_map(&e, n);
+	enc_head(&e, 5, n);
 	for (k = 0; k < 32; k++) {
-		if ((req & SIG_F(k)) == 0)
+		if ((want & SIG_F(k)) == 0)
 			continue;
 		enc_uint(&e, k);
 		switch (k) {
-		case SIG_K_CLUSTER:
-			enc_text(&e, m->cluster);
+		case SIG_K_TYPE:
+			enc_uint(&e, m->type);
 			break;
 		case SIG_K_PUBKEY:
 			enc_bytes(&e, m->pubkey, SIG_KEYLEN);
@@ -353,28 +421,225 @@ proto_encode(const struct sig_msg *m, const uint8_t *key, uint8_t *buf,
 			enc_uint(&e, m->port);
 			break;
 		case SIG_K_TIME:
-			enc_uint(&e, m->timestamp);
+			enc_uint(&e, m->time);
 			break;
 		case SIG_K_PEERS:
-			enc_array(&e, m->npeers);
-			for (i = 0; i < m->npeers; i++)
-				if (enc_peer(&e, &m->peers[i]) == -1)
+			if (m->raw != NULL) {
+				enc_head(&e, 4, m->nraw);
+				enc_raw(&e, m->raw, m->rawlen);
+				break;
+			}
+			enc_head(&e, 4, m->npeers);
+			for (i = 0; i < m->npeers; i++) {
+				if ((r = proto_entry_encode(&m->peers[i], tmp,
+				    sizeof(tmp))) == -1)
 					return SIG_R_MALFORMED;
+				enc_raw(&e, tmp, r);
+			}
+			break;
+		case SIG_K_RE:
+			enc_uint(&e, m->re);
 			break;
 		case SIG_K_STATUS:
 			enc_uint(&e, m->status);
 			break;
-		case SIG_K_NONCE:
-			enc_bytes(&e, m->nonce, SIG_NONCELEN);
+		case SIG_K_NKEY:
+			enc_bytes(&e, m->nkey, SIG_KEYLEN);
+			break;
+		case SIG_K_COOKIE:
+			enc_bytes(&e, m->cookie, SIG_COOKIELEN);
+			break;
+		case SIG_K_EPOCH:
+			enc_uint(&e, m->epoch);
+			break;
+		case SIG_K_FROM:
+			enc_uint(&e, m->from);
+			break;
+		case SIG_K_TO:
+			enc_uint(&e, m->to);
+			break;
+		case SIG_K_FLAGS:
+			enc_uint(&e, m->flags);
+			break;
+		case SIG_K_PAD:
+			enc_bytes(&e, zero, padlen);
+			break;
+		case SIG_K_BASE:
+			enc_uint(&e, m->base);
+			break;
+		case SIG_K_AUTH:
+			/* filled in by proto_seal */
+			enc_bytes(&e, zero, SIG_AUTHLEN);
 			break;
 		}
 	}
 	if (e.err)
 		return SIG_R_TOO_BIG;
-	n = SIG_HDRLEN + e.off;
-	crypto_auth_hmacsha256(buf + n, buf, n, key);
-	*outlen = n + SIG_TAGLEN;
+	*outlen = e.off;
 	return SIG_OK;
+}
+
+/* The keys m's body gets: required, plus optional ones m has set. */
+static uint32_t
+proto_want(const struct sig_msg *m, int auth)
+{
+	uint32_t	 w;
+
+	w = proto_required(m->type) | (m->fields & proto_opt[m->type]);
+	if (auth)
+		w |= F(AUTH);
+	else
+		w &= ~F(AUTH);
+	return w;
+}
+
+/*
+ * The plain body alone, for tests and the fuzz target: auth, when the
+ * type requires it or m has it, is 16 zero bytes.
+ */
+int
+proto_body_encode(const struct sig_msg *m, uint8_t *buf, size_t buflen,
+    size_t *outlen)
+{
+	if (proto_required(m->type) == 0)
+		return SIG_R_UNKNOWN_TYPE;
+	return body_encode(m, proto_want(m, ((m->fields |
+	    proto_required(m->type)) & F(AUTH)) != 0), m->padlen, buf, buflen,
+	    outlen);
+}
+
+static void
+auth_mac(const uint8_t *ad, size_t adlen, const uint8_t *body, size_t blen,
+    const uint8_t *key, uint8_t *mac)
+{
+	crypto_generichash_state	 st;
+
+	crypto_generichash_init(&st, key, SIG_KEYLEN, SIG_AUTHLEN);
+	crypto_generichash_update(&st, ad, adlen);
+	crypto_generichash_update(&st, body, blen);
+	crypto_generichash_final(&st, mac, SIG_AUTHLEN);
+}
+
+/*
+ * A fresh nonce: 16 random bytes drawn once per process (and again
+ * every 2^32 datagrams), then a 64-bit counter.  Unique per key like a
+ * random 24-byte nonce, without a system call per datagram.  The
+ * random part is drawn again when it would put the STUN magic cookie
+ * at datagram bytes 4..7.
+ */
+static void
+proto_nonce(uint8_t *n)
+{
+	static uint8_t	 prefix[16];
+	static uint64_t	 ctr;
+
+	if ((ctr & 0xffffffffULL) == 0)
+		do
+			randombytes_buf(prefix, sizeof(prefix));
+		while (memcmp(prefix + 2, stun_magic,
+		    sizeof(stun_magic)) == 0);
+	ctr++;
+	memcpy(n, prefix, sizeof(prefix));
+	memcpy(n + sizeof(prefix), &ctr, sizeof(ctr));
+}
+
+/*
+ * Seal m into out: header, name box (up), body under bodykey, with
+ * auth under authkey when it is not NULL.  Returns SIG_OK and the
+ * length, SIG_R_TOO_BIG when it would exceed SIG_MAXDGRAM (or outlen),
+ * SIG_R_MALFORMED or SIG_R_UNKNOWN_TYPE when m cannot be carried.
+ */
+int
+proto_seal(const struct sig_msg *m, int kind, const char *cluster,
+    const uint8_t *namekey, const uint8_t *bodykey, const uint8_t *authkey,
+    uint8_t *out, size_t outlen, size_t *len)
+{
+	uint8_t		 plain[SIG_MAXDGRAM];
+	size_t		 adlen, blen, nlen = 0, pad = 0, need;
+	uint32_t	 want;
+	int		 rv;
+
+	*len = 0;
+	if (proto_required(m->type) == 0)
+		return SIG_R_UNKNOWN_TYPE;
+	if (proto_type_kind(m->type) != kind)
+		return SIG_R_UNKNOWN_TYPE;
+	if (outlen > SIG_MAXDGRAM)
+		outlen = SIG_MAXDGRAM;
+	if (kind == SIG_KIND_UP) {
+		if (cluster == NULL || !proto_cluster_valid(cluster) ||
+		    namekey == NULL)
+			return SIG_R_MALFORMED;
+		nlen = strlen(cluster);
+		adlen = SIG_HDRLEN + 1 + nlen + SIG_AEADLEN;
+	} else
+		adlen = SIG_HDRLEN;
+	if (outlen < adlen + SIG_AEADLEN + 1)
+		return SIG_R_TOO_BIG;
+
+	want = proto_want(m, authkey != NULL);
+	if ((rv = body_encode(m, want, 0, plain, sizeof(plain), &blen)) !=
+	    SIG_OK)
+		return rv;
+	if (m->type == SIG_REGISTER &&
+	    adlen + blen + SIG_AEADLEN < SIG_REGISTER_MIN) {
+		/* the smallest pad that brings it to SIG_REGISTER_MIN */
+		need = SIG_REGISTER_MIN - (adlen + blen + SIG_AEADLEN);
+		for (pad = need > 2 ? need - 2 : 0;
+		    pad + head_len(pad) - 1 < need; pad++)
+			;
+		if ((rv = body_encode(m, want, pad, plain, sizeof(plain),
+		    &blen)) != SIG_OK)
+			return rv;
+	}
+	if (adlen + blen + SIG_AEADLEN > outlen)
+		return SIG_R_TOO_BIG;
+
+	out[0] = SIG_VERSION;
+	out[1] = kind;
+	proto_nonce(out + 2);
+	if (kind == SIG_KIND_UP) {
+		out[SIG_HDRLEN] = nlen + SIG_AEADLEN;
+		crypto_aead_xchacha20poly1305_ietf_encrypt(out + SIG_HDRLEN +
+		    1, NULL, (const uint8_t *)cluster, nlen, out, SIG_HDRLEN,
+		    NULL, out + 2, namekey);
+	}
+	if (authkey != NULL)
+		auth_mac(out, adlen, plain, blen - SIG_AUTHLEN, authkey,
+		    plain + blen - SIG_AUTHLEN);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + adlen, NULL, plain,
+	    blen, out, adlen, NULL, out + 2, bodykey);
+	sodium_memzero(plain, blen);
+	*len = adlen + blen + SIG_AEADLEN;
+	return SIG_OK;
+}
+
+/*
+ * Room for encoded peer entries in an ACK part: what is left of a
+ * datagram once every other field is at its largest.
+ */
+size_t
+proto_answer_budget(void)
+{
+	static size_t	 budget;
+	struct sig_msg	 m;
+	uint8_t		 buf[SIG_MAXDGRAM];
+	size_t		 blen;
+
+	if (budget != 0)
+		return budget;
+	proto_init_msg(&m, SIG_HEARTBEAT_ACK, UINT64_MAX);
+	m.re = m.epoch = m.from = m.to = m.base = UINT64_MAX;
+	m.flags = UINT32_MAX;
+	m.fields = F(BASE);
+	m.raw = buf;		/* empty, but an array head of 2 bytes: */
+	m.rawlen = 0;
+	m.nraw = SIG_MAX_PEERS;
+	if (body_encode(&m, proto_want(&m, 1), 0, buf, sizeof(buf), &blen) !=
+	    SIG_OK)
+		fatalx("proto_answer_budget");
+	budget = SIG_MAXDGRAM - SIG_HDRLEN - SIG_AEADLEN - blen;
+	return budget;
 }
 
 /* --- decoding ------------------------------------------------------- */
@@ -572,7 +837,7 @@ rd_next(struct rd *r, struct tok *t)
 
 	if (r->off >= r->len)
 		return -1;
-	memset(t, 0, sizeof(*t));
+	t->kind = TOK_NONE;
 	res = cbor_stream_decode(r->buf + r->off, r->len - r->off, &proto_cb,
 	    t);
 	if (res.status != CBOR_DECODER_FINISHED || res.read == 0 ||
@@ -635,24 +900,20 @@ rd_bytes(struct rd *r, size_t l1, size_t l2, uint8_t *out, size_t *len)
 	if (rd_next(r, &t) == -1 || t.kind != TOK_BYTES ||
 	    (t.len != l1 && t.len != l2))
 		return -1;
-	memcpy(out, t.ptr, t.len);
+	if (out != NULL)
+		memcpy(out, t.ptr, t.len);
 	if (len != NULL)
 		*len = t.len;
 	return 0;
 }
 
+/* A byte string of any length (pad). */
 static int
-rd_cluster(struct rd *r, char *out)
+rd_anybytes(struct rd *r)
 {
 	struct tok	 t;
 
-	if (rd_next(r, &t) == -1 || t.kind != TOK_TEXT || t.len == 0 ||
-	    t.len > SIG_CLUSTERMAX)
-		return -1;
-	memcpy(out, t.ptr, t.len);
-	out[t.len] = '\0';
-	/* An embedded NUL would shorten the name: refuse it. */
-	if (strlen(out) != t.len || !proto_cluster_valid(out))
+	if (rd_next(r, &t) == -1 || t.kind != TOK_BYTES)
 		return -1;
 	return 0;
 }
@@ -686,11 +947,11 @@ rd_key(struct rd *r, uint64_t *seen, uint64_t *key)
 
 /* plen against the VIP family; a missing plen means a host prefix. */
 static int
-fix_plen(struct omni_prefix *p, uint64_t seen)
+fix_plen(struct omni_prefix *p, int has_plen)
 {
 	unsigned	 max = p->af == AF_INET ? 32 : 128;
 
-	if ((seen & SIG_F(SIG_K_PLEN)) == 0)
+	if (!has_plen)
 		p->plen = max;
 	else if (p->plen == 0 || p->plen > max)
 		return -1;
@@ -702,58 +963,49 @@ dec_vip(struct rd *r, struct omni_prefix *p)
 {
 	size_t	 len;
 
+	memset(p->addr, 0, sizeof(p->addr));
 	if (rd_bytes(r, 4, 16, p->addr, &len) == -1)
 		return -1;
 	p->af = len == 4 ? AF_INET : AF_INET6;
 	return 0;
 }
 
+/* [pubkey] or [pubkey, vip, plen, ip || port, ...] */
 static int
 dec_peer(struct rd *r, struct sig_peer *p)
 {
-	uint64_t	 n, i, key, v, seen = 0;
+	struct tok	 t;
+	uint64_t	 i, v;
+	uint8_t		 ep[18];
 	size_t		 len;
 
 	memset(p, 0, sizeof(*p));
-	if (rd_map(r, &n) == -1)
+	if (rd_next(r, &t) == -1 || t.kind != TOK_ARRAY ||
+	    (t.val != 1 && t.val < 4))
 		return -1;
-	for (i = 0; i < n; i++) {
-		if (rd_key(r, &seen, &key) == -1)
-			return -1;
-		switch (key) {
-		case SIG_K_PUBKEY:
-			if (rd_bytes(r, SIG_KEYLEN, SIG_KEYLEN, p->pubkey,
-			    NULL) == -1)
-				return -1;
-			break;
-		case SIG_K_VIP:
-			if (dec_vip(r, &p->vip) == -1)
-				return -1;
-			break;
-		case SIG_K_PLEN:
-			if (rd_uint(r, 128, &v) == -1)
-				return -1;
-			p->vip.plen = v;
-			break;
-		case SIG_K_ENDPOINT:
-			if (rd_bytes(r, 4, 16, p->ep, &len) == -1)
-				return -1;
-			p->ep_af = len == 4 ? AF_INET : AF_INET6;
-			break;
-		case SIG_K_PORT:
-			if (rd_uint(r, 65535, &v) == -1 || v == 0)
-				return -1;
-			p->port = v;
-			break;
-		default:
-			if (rd_skip(r, 2) == -1)
-				return -1;
-			break;
-		}
+	if (rd_bytes(r, SIG_KEYLEN, SIG_KEYLEN, p->pubkey, NULL) == -1)
+		return -1;
+	if (t.val == 1) {
+		p->removed = 1;
+		return 0;
 	}
-	if ((seen & PEER_REQ) != PEER_REQ)
+	if (dec_vip(r, &p->vip) == -1 || rd_uint(r, 128, &v) == -1)
 		return -1;
-	return fix_plen(&p->vip, seen);
+	p->vip.plen = v;
+	if (fix_plen(&p->vip, 1) == -1)
+		return -1;
+	if (rd_bytes(r, 6, 18, ep, &len) == -1)
+		return -1;
+	p->ep_af = len == 6 ? AF_INET : AF_INET6;
+	memset(p->ep, 0, sizeof(p->ep));
+	memcpy(p->ep, ep, len - 2);
+	p->port = (uint16_t)(ep[len - 2] << 8 | ep[len - 1]);
+	if (p->port == 0)
+		return -1;
+	for (i = 4; i < t.val; i++)
+		if (rd_skip(r, 2) == -1)
+			return -1;
+	return 0;
 }
 
 static int
@@ -772,83 +1024,25 @@ dec_peers(struct rd *r, struct sig_msg *m)
 	return 0;
 }
 
-/* Header checks shared by every entry point. */
-static int
-proto_check_frame(const uint8_t *d, size_t len)
-{
-	if (len > SIG_MAXDGRAM)
-		return SIG_R_TOO_BIG;
-	if (len < SIG_MINDGRAM || d[0] != SIG_VERSION)
-		return SIG_R_MALFORMED;
-	if (d[1] < 1 || d[1] > SIG_TYPE_MAX)
-		return SIG_R_UNKNOWN_TYPE;
-	return SIG_OK;
-}
-
 /*
- * Before the tag can be checked the receiver must know the cluster
- * (its key follows from the name): read the type and the cluster and
- * nothing else.  The result is unauthenticated.
+ * Decode a plaintext body of a datagram of the given kind into m.
+ * Nothing here is authenticated: the caller opened the AEAD first and
+ * checks auth after.
  */
 int
-proto_peek(const uint8_t *d, size_t len, int *type, char *cluster)
-{
-	struct rd	 r;
-	uint64_t	 n, i, key, seen = 0;
-	int		 rv;
-
-	if ((rv = proto_check_frame(d, len)) != SIG_OK)
-		return rv;
-	*type = d[1];
-	r.buf = d + SIG_HDRLEN;
-	r.len = len - SIG_HDRLEN - SIG_TAGLEN;
-	r.off = 0;
-	if (rd_map(&r, &n) == -1)
-		return SIG_R_MALFORMED;
-	for (i = 0; i < n; i++) {
-		if (rd_key(&r, &seen, &key) == -1)
-			return SIG_R_MALFORMED;
-		if (key == SIG_K_CLUSTER)
-			return rd_cluster(&r, cluster) == -1 ?
-			    SIG_R_MALFORMED : SIG_OK;
-		if (rd_skip(&r, 1) == -1)
-			return SIG_R_MALFORMED;
-	}
-	return SIG_R_MALFORMED;
-}
-
-/* Constant-time check of the tag over version, type and body. */
-int
-proto_verify(const uint8_t *d, size_t len, const uint8_t *key)
-{
-	int	 rv;
-
-	if ((rv = proto_check_frame(d, len)) != SIG_OK)
-		return rv;
-	if (crypto_auth_hmacsha256_verify(d + len - SIG_TAGLEN, d,
-	    len - SIG_TAGLEN, key) != 0)
-		return SIG_R_BAD_MAC;
-	return SIG_OK;
-}
-
-/*
- * Decode the body into m.  The tag is not checked here: call
- * proto_verify() first (or proto_open(), which does both).
- */
-int
-proto_decode(const uint8_t *d, size_t len, struct sig_msg *m)
+proto_decode(const uint8_t *d, size_t len, int kind, struct sig_msg *m)
 {
 	struct rd	 r;
 	uint64_t	 n, i, key, v, seen = 0;
 	uint32_t	 req;
-	int		 rv;
+	int		 rv, authlast = 0;
 
-	memset(m, 0, sizeof(*m));
-	if ((rv = proto_check_frame(d, len)) != SIG_OK)
-		return rv;
-	m->type = d[1];
-	r.buf = d + SIG_HDRLEN;
-	r.len = len - SIG_HDRLEN - SIG_TAGLEN;
+	memset(m, 0, offsetof(struct sig_msg, peers));
+	m->raw = NULL;
+	m->rawlen = 0;
+	m->nraw = 0;
+	r.buf = d;
+	r.len = len;
 	r.off = 0;
 	if (rd_map(&r, &n) == -1)
 		return SIG_R_MALFORMED;
@@ -856,8 +1050,9 @@ proto_decode(const uint8_t *d, size_t len, struct sig_msg *m)
 		if (rd_key(&r, &seen, &key) == -1)
 			return SIG_R_MALFORMED;
 		switch (key) {
-		case SIG_K_CLUSTER:
-			rv = rd_cluster(&r, m->cluster);
+		case SIG_K_TYPE:
+			if ((rv = rd_uint(&r, 255, &v)) == 0)
+				m->type = v;
 			break;
 		case SIG_K_PUBKEY:
 			rv = rd_bytes(&r, SIG_KEYLEN, SIG_KEYLEN, m->pubkey,
@@ -878,18 +1073,52 @@ proto_decode(const uint8_t *d, size_t len, struct sig_msg *m)
 			}
 			break;
 		case SIG_K_TIME:
-			rv = rd_uint(&r, UINT64_MAX, &m->timestamp);
+			rv = rd_uint(&r, UINT64_MAX, &m->time);
 			break;
 		case SIG_K_PEERS:
 			rv = dec_peers(&r, m);
+			break;
+		case SIG_K_RE:
+			rv = rd_uint(&r, UINT64_MAX, &m->re);
 			break;
 		case SIG_K_STATUS:
 			if ((rv = rd_uint(&r, UINT32_MAX, &v)) == 0)
 				m->status = v;
 			break;
-		case SIG_K_NONCE:
-			rv = rd_bytes(&r, SIG_NONCELEN, SIG_NONCELEN,
-			    m->nonce, NULL);
+		case SIG_K_NKEY:
+			rv = rd_bytes(&r, SIG_KEYLEN, SIG_KEYLEN, m->nkey,
+			    NULL);
+			break;
+		case SIG_K_COOKIE:
+			rv = rd_bytes(&r, SIG_COOKIELEN, SIG_COOKIELEN,
+			    m->cookie, NULL);
+			break;
+		case SIG_K_EPOCH:
+			rv = rd_uint(&r, UINT64_MAX, &m->epoch);
+			break;
+		case SIG_K_FROM:
+			rv = rd_uint(&r, UINT64_MAX, &m->from);
+			break;
+		case SIG_K_TO:
+			rv = rd_uint(&r, UINT64_MAX, &m->to);
+			break;
+		case SIG_K_FLAGS:
+			if ((rv = rd_uint(&r, UINT32_MAX, &v)) == 0)
+				m->flags = v;
+			break;
+		case SIG_K_BASE:
+			rv = rd_uint(&r, UINT64_MAX, &m->base);
+			break;
+		case SIG_K_PAD:
+			rv = rd_anybytes(&r);
+			break;
+		case SIG_K_AUTH:
+			/* last entry, its value the last 16 bytes */
+			rv = rd_bytes(&r, SIG_AUTHLEN, SIG_AUTHLEN, NULL,
+			    NULL);
+			authlast = i == n - 1 && r.off == r.len;
+			if (!authlast)
+				rv = -1;
 			break;
 		default:
 			rv = rd_skip(&r, 1);
@@ -900,38 +1129,123 @@ proto_decode(const uint8_t *d, size_t len, struct sig_msg *m)
 	}
 	if (r.off != r.len)
 		return SIG_R_MALFORMED;		/* trailing bytes */
-	req = proto_required(m->type);
+	if ((seen & F(TYPE)) == 0)
+		return SIG_R_MALFORMED;
+	if ((req = proto_required(m->type)) == 0 ||
+	    proto_type_kind(m->type) != kind)
+		return SIG_R_UNKNOWN_TYPE;
 	if ((seen & req) != req)
 		return SIG_R_MALFORMED;
-	if ((seen & SIG_F(SIG_K_VIP)) && fix_plen(&m->vip, seen) == -1)
+	if ((seen & F(VIP)) && fix_plen(&m->vip, (seen & F(PLEN)) != 0) == -1)
+		return SIG_R_MALFORMED;
+	if ((seen & F(PLEN)) && (seen & F(VIP)) == 0)
 		return SIG_R_MALFORMED;
 	m->fields = (uint32_t)(seen & 0xffffffffULL);
 	return SIG_OK;
 }
 
+/* Header checks of an up datagram, then open its name box. */
 int
-proto_check_time(const struct sig_msg *m, time_t now)
+proto_open_name(struct sig_rx *rx, const uint8_t *d, size_t len,
+    const uint8_t *namekey)
 {
-	uint64_t	 n = now < 0 ? 0 : (uint64_t)now;
+	unsigned long long	 n;
+	size_t			 L;
 
-	if (m->timestamp > n + SIG_TIME_WINDOW ||
-	    m->timestamp + SIG_TIME_WINDOW < n ||
-	    m->timestamp > UINT64_MAX - SIG_TIME_WINDOW)
-		return SIG_R_STALE;
+	rx->d = d;
+	rx->len = len;
+	rx->adlen = 0;
+	rx->plainlen = 0;
+	rx->cluster[0] = '\0';
+	if (len > SIG_MAXDGRAM)
+		return SIG_R_TOO_BIG;
+	if (len < SIG_HDRLEN || d[0] != SIG_VERSION)
+		return SIG_R_MALFORMED;
+	if (d[1] != SIG_KIND_UP)
+		return d[1] == SIG_KIND_DOWN ? SIG_R_UNKNOWN_TYPE :
+		    SIG_R_MALFORMED;
+	if (len < SIG_MINUP)
+		return SIG_R_MALFORMED;
+	L = d[SIG_HDRLEN];
+	if (L < SIG_AEADLEN + 1 || L > SIG_AEADLEN + SIG_CLUSTERMAX ||
+	    SIG_HDRLEN + 1 + L + SIG_AEADLEN + 1 > len)
+		return SIG_R_MALFORMED;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt((uint8_t *)rx->cluster,
+	    &n, NULL, d + SIG_HDRLEN + 1, L, d, SIG_HDRLEN, d + 2,
+	    namekey) != 0)
+		return SIG_R_BAD_MAC;
+	rx->cluster[n] = '\0';
+	/* An embedded NUL would shorten the name: refuse it. */
+	if (strlen(rx->cluster) != n || !proto_cluster_valid(rx->cluster))
+		return SIG_R_MALFORMED;
+	rx->adlen = SIG_HDRLEN + 1 + L;
 	return SIG_OK;
 }
 
-/* Verify, decode and check the time: what a receiver with a key does. */
+/* Open the body (after proto_open_name, or for a down datagram). */
 int
-proto_open(const uint8_t *d, size_t len, const uint8_t *key, time_t now,
-    struct sig_msg *m)
+proto_open_body(struct sig_rx *rx, const uint8_t *key)
 {
-	int	 rv;
+	unsigned long long	 n;
 
-	memset(m, 0, sizeof(*m));
-	if ((rv = proto_verify(d, len, key)) != SIG_OK)
-		return rv;
-	if ((rv = proto_decode(d, len, m)) != SIG_OK)
-		return rv;
-	return proto_check_time(m, now);
+	if (rx->adlen == 0 || rx->len < rx->adlen + SIG_AEADLEN + 1)
+		return SIG_R_MALFORMED;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(rx->plain, &n, NULL,
+	    rx->d + rx->adlen, rx->len - rx->adlen, rx->d, rx->adlen,
+	    rx->d + 2, key) != 0)
+		return SIG_R_BAD_MAC;
+	rx->plainlen = n;
+	return proto_decode(rx->plain, rx->plainlen, rx->d[1], &rx->m);
+}
+
+/* What an edge does with a datagram from a nucleus. */
+int
+proto_open_down(struct sig_rx *rx, const uint8_t *d, size_t len,
+    const uint8_t *downkey)
+{
+	rx->d = d;
+	rx->len = len;
+	rx->adlen = 0;
+	rx->plainlen = 0;
+	rx->cluster[0] = '\0';
+	if (len > SIG_MAXDGRAM)
+		return SIG_R_TOO_BIG;
+	if (len < SIG_HDRLEN || d[0] != SIG_VERSION)
+		return SIG_R_MALFORMED;
+	if (d[1] != SIG_KIND_DOWN)
+		return d[1] == SIG_KIND_UP ? SIG_R_UNKNOWN_TYPE :
+		    SIG_R_MALFORMED;
+	if (len < SIG_MINDOWN)
+		return SIG_R_MALFORMED;
+	rx->adlen = SIG_HDRLEN;
+	return proto_open_body(rx, downkey);
+}
+
+/* Constant-time check of auth with a proof key: 1 good, 0 bad or none. */
+int
+proto_auth_ok(const struct sig_rx *rx, const uint8_t *key)
+{
+	uint8_t	 mac[SIG_AUTHLEN];
+	int	 good;
+
+	if ((rx->m.fields & F(AUTH)) == 0 || rx->plainlen < SIG_AUTHLEN)
+		return 0;
+	auth_mac(rx->d, rx->adlen, rx->plain, rx->plainlen - SIG_AUTHLEN,
+	    key, mac);
+	good = sodium_memcmp(mac, rx->plain + rx->plainlen - SIG_AUTHLEN,
+	    SIG_AUTHLEN) == 0;
+	sodium_memzero(mac, sizeof(mac));
+	return good;
+}
+
+int
+proto_check_time(const struct sig_msg *m, const struct sig_clock *clk)
+{
+	uint64_t	 now = proto_clock_us(clk);
+	uint64_t	 w = (uint64_t)SIG_TIME_WINDOW * 1000000;
+
+	if (m->time > UINT64_MAX - w || m->time > now + w ||
+	    m->time + w < now)
+		return SIG_R_STALE;
+	return SIG_OK;
 }

@@ -1,9 +1,10 @@
 /*
- * The signaling wire format, version 1 (see signald/PROTOCOL.md).
+ * The signaling wire format, version 2 (see signald/PROTOCOL.md).
  *
- * Pure encode and decode: no sockets, no event loop, no state.  The
- * nucleus and edge roles build on these functions; so do the unit
- * tests and the fuzz target.
+ * Pure encode and decode with the AEAD around them: no sockets, no
+ * event loop, no state.  The nucleus and edge roles build on these
+ * functions; so do the unit tests, the load generator and the fuzz
+ * target.
  */
 #ifndef SIGNALD_PROTO_H
 #define SIGNALD_PROTO_H
@@ -14,38 +15,55 @@
 
 #include "omni.h"
 
-#define SIG_VERSION		1
+#define SIG_VERSION		2
 #define SIG_MAXDGRAM		1200	/* never sent larger, dropped larger */
-#define SIG_HDRLEN		2	/* version, type */
-#define SIG_TAGLEN		32	/* HMAC-SHA-256 */
-#define SIG_MINDGRAM		(SIG_HDRLEN + 1 + SIG_TAGLEN)
-#define SIG_MAXBODY		(SIG_MAXDGRAM - SIG_HDRLEN - SIG_TAGLEN)
+#define SIG_KIND_UP		1	/* edge -> nucleus */
+#define SIG_KIND_DOWN		2	/* nucleus -> edge */
+#define SIG_NONCELEN		24	/* XChaCha20-Poly1305 */
+#define SIG_HDRLEN		(2 + SIG_NONCELEN)
+#define SIG_AEADLEN		16
 #define SIG_KEYLEN		32
-#define SIG_NONCELEN		16
+#define SIG_COOKIELEN		16
+#define SIG_AUTHLEN		16
 #define SIG_CLUSTERMAX		63	/* bytes of text */
+#define SIG_MINDOWN		(SIG_HDRLEN + SIG_AEADLEN + 1)
+#define SIG_MINUP		(SIG_HDRLEN + 1 + 1 + SIG_AEADLEN + \
+				 SIG_AEADLEN + 1)
+#define SIG_REGISTER_MIN	256	/* bytes: anti-amplification */
 #define SIG_TIME_WINDOW		60	/* seconds either side */
-/*
- * The smallest valid peer entry takes 52 bytes, so no more than 22
- * fit in a datagram; a longer array can only be malformed.
- */
-#define SIG_MAX_PEERS		24
+#define SIG_REPLAY_BITS		64
+#define SIG_MAX_PEERS		40	/* entries in one peers array */
 #define SIG_MAX_PAIRS		32	/* map entries, known or not */
 #define SIG_MAX_DEPTH		4	/* nesting of skipped items */
+#define SIG_PAGE_PARTS		32	/* datagrams per answer */
+#define SIG_COOKIE_ROTATE	120	/* seconds */
+#define SIG_TOMBSTONE_SECS	120
+#define SIG_ENTRYMAX		80	/* bytes of one encoded peer entry */
 
 /* Body map keys. */
 enum sig_key {
-	SIG_K_CLUSTER = 1,
+	SIG_K_TYPE = 0,
 	SIG_K_PUBKEY = 2,
 	SIG_K_VIP = 3,
 	SIG_K_PLEN = 4,
 	SIG_K_PORT = 5,
 	SIG_K_TIME = 6,
 	SIG_K_PEERS = 7,
-	SIG_K_ENDPOINT = 8,
+	SIG_K_RE = 8,
 	SIG_K_STATUS = 9,
-	SIG_K_NONCE = 10
+	SIG_K_NKEY = 10,
+	SIG_K_COOKIE = 11,
+	SIG_K_EPOCH = 12,
+	SIG_K_FROM = 13,
+	SIG_K_TO = 14,
+	SIG_K_FLAGS = 15,
+	SIG_K_PAD = 16,
+	SIG_K_BASE = 17,
+	SIG_K_AUTH = 31
 };
 #define SIG_F(k)		(1u << (k))
+#define SIG_F_SYNC		(SIG_F(SIG_K_EPOCH) | SIG_F(SIG_K_FROM) | \
+				 SIG_F(SIG_K_FLAGS))
 
 enum sig_type {
 	SIG_REGISTER = 1,
@@ -55,9 +73,15 @@ enum sig_type {
 	SIG_DEREGISTER = 5,
 	SIG_NAK = 6,
 	SIG_QUERY_PEER = 7,
-	SIG_PEER_INFO = 8
+	SIG_PEER_INFO = 8,
+	SIG_CHALLENGE = 9
 };
-#define SIG_TYPE_MAX		8
+#define SIG_TYPE_MAX		9
+
+/* flags */
+#define SIG_FL_FULL		0x1
+#define SIG_FL_MORE		0x2
+#define SIG_FL_LAST		0x4
 
 /* NAK status. */
 #define SIG_NAK_UNKNOWN_EDGE	1	/* register again */
@@ -76,37 +100,70 @@ enum sig_reason {
 	SIG_R_VIP_TAKEN,
 	SIG_R_UNKNOWN_SOURCE,
 	SIG_R_TABLE_FULL,
+	SIG_R_REPLAY,
+	SIG_R_BAD_PROOF,
+	SIG_R_BAD_COOKIE,
 	SIG_R_MAX
 };
 
 /* One peer entry of a peers array. */
 struct sig_peer {
 	uint8_t			 pubkey[SIG_KEYLEN];
-	struct omni_prefix	 vip;
+	uint8_t			 removed;	/* [pubkey] only */
 	uint8_t			 ep_af;		/* AF_INET or AF_INET6 */
-	uint8_t			 ep[16];
 	uint16_t		 port;
+	struct omni_prefix	 vip;
+	uint8_t			 ep[16];
 };
 
 /* A decoded (or to be encoded) message. */
 struct sig_msg {
 	uint8_t			 type;
-	uint32_t		 fields;	/* SIG_F() of keys seen */
-	char			 cluster[SIG_CLUSTERMAX + 1];
+	uint32_t		 fields;	/* SIG_F() of keys present */
 	uint8_t			 pubkey[SIG_KEYLEN];
 	struct omni_prefix	 vip;
 	uint16_t		 port;
-	uint64_t		 timestamp;
+	uint64_t		 time;
+	uint64_t		 re;
 	uint32_t		 status;
-	uint8_t			 nonce[SIG_NONCELEN];
+	uint8_t			 nkey[SIG_KEYLEN];
+	uint8_t			 cookie[SIG_COOKIELEN];
+	uint64_t		 epoch;
+	uint64_t		 from;
+	uint64_t		 to;
+	uint64_t		 base;
+	uint32_t		 flags;
+	size_t			 padlen;	/* encode: pad to this length */
 	uint32_t		 npeers;
 	struct sig_peer		 peers[SIG_MAX_PEERS];
+	/* encode only: entries already encoded (proto_entry_encode) */
+	const uint8_t		*raw;
+	size_t			 rawlen;
+	uint32_t		 nraw;
 };
 
-/* Clocks: monotonic milliseconds for state, wall seconds for stamps. */
+/* One opened datagram: what a receiver keeps to check auth. */
+struct sig_rx {
+	const uint8_t		*d;
+	size_t			 len;
+	size_t			 adlen;		/* bytes before the body */
+	uint8_t			 plain[SIG_MAXDGRAM];
+	size_t			 plainlen;
+	char			 cluster[SIG_CLUSTERMAX + 1];	/* up only */
+	struct sig_msg		 m;
+};
+
+/* The keys of one cluster, as both roles hold them. */
+struct sig_ckeys {
+	uint8_t			 up[SIG_KEYLEN];
+	uint8_t			 down[SIG_KEYLEN];
+};
+
+/* Clocks: monotonic milliseconds for state, wall time for stamps. */
 struct sig_clock {
 	uint64_t		 ms;
 	time_t			 wall;
+	uint64_t		 wall_us;	/* 0: wall * 10^6 */
 };
 
 /* Counters of both roles, read by the metrics timer. */
@@ -118,19 +175,34 @@ struct sig_stats {
 extern struct sig_stats sig_stats;
 
 uint32_t	 proto_required(int);
+uint32_t	 proto_allowed(int);
+int		 proto_type_kind(int);
 const char	*proto_type_name(int);
 const char	*proto_reason_name(int);
 int		 proto_cluster_valid(const char *);
+void		 proto_cluster_keys(const uint8_t *, struct sig_ckeys *);
 
-void		 proto_init_msg(struct sig_msg *, int, const char *, time_t);
-int		 proto_encode(const struct sig_msg *, const uint8_t *,
+uint64_t	 proto_clock_us(const struct sig_clock *);
+uint64_t	 proto_next_time(uint64_t *, const struct sig_clock *);
+void		 proto_init_msg(struct sig_msg *, int, uint64_t);
+
+int		 proto_entry_encode(const struct sig_peer *, uint8_t *,
+		    size_t);
+int		 proto_body_encode(const struct sig_msg *, uint8_t *, size_t,
+		    size_t *);
+int		 proto_seal(const struct sig_msg *, int, const char *,
+		    const uint8_t *, const uint8_t *, const uint8_t *,
 		    uint8_t *, size_t, size_t *);
-int		 proto_peek(const uint8_t *, size_t, int *, char *);
-int		 proto_verify(const uint8_t *, size_t, const uint8_t *);
-int		 proto_decode(const uint8_t *, size_t, struct sig_msg *);
-int		 proto_check_time(const struct sig_msg *, time_t);
-int		 proto_open(const uint8_t *, size_t, const uint8_t *, time_t,
-		    struct sig_msg *);
+int		 proto_decode(const uint8_t *, size_t, int, struct sig_msg *);
+int		 proto_open_name(struct sig_rx *, const uint8_t *, size_t,
+		    const uint8_t *);
+int		 proto_open_body(struct sig_rx *, const uint8_t *);
+int		 proto_open_down(struct sig_rx *, const uint8_t *, size_t,
+		    const uint8_t *);
+int		 proto_auth_ok(const struct sig_rx *, const uint8_t *);
+int		 proto_check_time(const struct sig_msg *,
+		    const struct sig_clock *);
+size_t		 proto_answer_budget(void);
 
 void		 proto_peer_to_addr(const struct sig_peer *,
 		    struct omni_addr *);

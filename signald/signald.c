@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "proc.h"
 #include "signald.h"
+#include "stun.h"
 
 #define SIGNALD_RECV_BATCH	256	/* datagrams per wakeup and socket */
 #define SIGNALD_RECV_BUF	2048	/* larger than SIG_MAXDGRAM */
@@ -48,6 +49,7 @@ static void	 signald_reconf_end(struct imsgev *, struct imsg *);
 static void	 signald_sock_nucleus(struct imsgev *, struct imsg *);
 static void	 signald_sock_edge(struct imsgev *, struct imsg *);
 static void	 signald_verbose(struct imsgev *, struct imsg *);
+static void	 signald_dh_res(struct imsgev *, struct imsg *);
 
 static const struct proc_dispatch signald_table[] = {
 	{ IMSG_RECONF_GLOBAL, PROC_BIT(PROC_PARENT),
@@ -61,6 +63,8 @@ static const struct proc_dispatch signald_table[] = {
 	    signald_sock_nucleus },
 	{ IMSG_SOCK_EDGE, PROC_BIT(PROC_PARENT), sizeof(struct sock_edge), 1,
 	    signald_sock_edge },
+	{ IMSG_DH_RES, PROC_BIT(PROC_PARENT), sizeof(struct sig_dh), 0,
+	    signald_dh_res },
 	{ IMSG_CTL_LOG_VERBOSE, PROC_BIT(PROC_PARENT), sizeof(int), 0,
 	    signald_verbose },
 	{ 0, 0, 0, 0, NULL }
@@ -76,6 +80,7 @@ static const int signald_syscalls[] = {
 	SCMP_SYS(epoll_create1), SCMP_SYS(pipe2),
 	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
 	SCMP_SYS(getegid),
+	SCMP_SYS(sendmmsg),	/* a nucleus sends a page at once */
 	-1
 };
 
@@ -112,7 +117,12 @@ clock_now(struct sig_clock *clk)
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
 		fatal("clock_gettime");
 	clk->ms = (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	clk->wall = time(NULL);
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		fatal("clock_gettime");
+	clk->wall = ts.tv_sec;
+	/* microseconds for the protocol's time stamps */
+	clk->wall_us = ts.tv_sec <= 0 ? 1 :
+	    (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static int
@@ -140,16 +150,58 @@ nucleus_close(void)
 	nucleus_fd = -1;
 }
 
+/* A STUN Binding request on the nucleus port, rate-limited per source. */
+static void
+nucleus_stun(int fd, const uint8_t *buf, size_t len,
+    const struct omni_addr *from, socklen_t fromlen,
+    const struct sig_clock *clk)
+{
+	uint8_t	 out[STUN_MAXANSWER];
+	int	 n;
+
+	if (nucleus_ratelimit(nucleus, from, clk->ms) == -1) {
+		stun_stats.dropped[STUN_D_RATE_LIMITED]++;
+		return;
+	}
+	if ((n = stun_nucleus_answer(buf, len, from, out, sizeof(out))) == -1)
+		return;
+	if (sendto(fd, out, n, 0, &from->sa, fromlen) == -1)
+		log_debug("nucleus STUN sendto: %s", strerror(errno));
+}
+
+/* A page of answers in one system call. */
+static void
+nucleus_send(int fd, const struct sig_out *out, struct omni_addr *to,
+    socklen_t tolen)
+{
+	struct mmsghdr	 mm[SIG_PAGE_PARTS];
+	struct iovec	 iov[SIG_PAGE_PARTS];
+	size_t		 k;
+
+	if (out->n == 0)
+		return;
+	memset(mm, 0, sizeof(mm));
+	for (k = 0; k < out->n; k++) {
+		iov[k].iov_base = (void *)out->buf[k];
+		iov[k].iov_len = out->len[k];
+		mm[k].msg_hdr.msg_name = &to->sa;
+		mm[k].msg_hdr.msg_namelen = tolen;
+		mm[k].msg_hdr.msg_iov = &iov[k];
+		mm[k].msg_hdr.msg_iovlen = 1;
+	}
+	if (sendmmsg(fd, mm, out->n, 0) == -1)
+		log_debug("nucleus sendmmsg: %s", strerror(errno));
+}
+
 static void
 nucleus_read(int fd, short event, void *arg)
 {
 	static uint8_t		 buf[SIGNALD_RECV_BUF];
-	static uint8_t		 reply[SIG_MAXDGRAM];
+	static struct sig_out	 out;
 	struct omni_addr	 from;
 	struct sig_clock	 clk;
 	socklen_t		 fromlen;
 	ssize_t			 n;
-	size_t			 rlen;
 	int			 i;
 
 	(void)event;
@@ -173,13 +225,13 @@ nucleus_read(int fd, short event, void *arg)
 			continue;
 		}
 		clock_now(&clk);
-		nucleus_input(nucleus, buf, n, &from, &clk, reply, &rlen);
-		if (rlen == 0)
+		/* STUN shares the port: told apart by its cookie */
+		if ((size_t)n <= sizeof(buf) && stun_is_message(buf, n)) {
+			nucleus_stun(fd, buf, n, &from, fromlen, &clk);
 			continue;
-		if (sendto(fd, reply, rlen, 0, &from.sa, fromlen) == -1)
-			log_debug("nucleus sendto: %s", strerror(errno));
-		else
-			sig_stats.sent[reply[1]]++;
+		}
+		nucleus_input(nucleus, buf, n, &from, &clk, &out);
+		nucleus_send(fd, &out, &from, fromlen);
 	}
 }
 
@@ -209,6 +261,11 @@ edge_read(int fd, short event, void *arg)
 			return;
 		}
 		clock_now(&clk);
+		if ((size_t)n <= sizeof(buf) && stun_is_message(buf, n)) {
+			stun_client_input(ss->ss_ifid, buf, n, &from, clk.ms,
+			    clk.wall);
+			continue;
+		}
 		edge_input(ss->ss_ifid, buf, n, &from, &clk);
 	}
 }
@@ -266,7 +323,33 @@ io_peers(uint32_t ifid, const struct omni_peer *peers, size_t n)
 	imsgev_compose(&iev_parent, IMSG_PEERS_END, 0, -1, &h, sizeof(h));
 }
 
-static const struct edge_io signald_io = { io_send, io_peers };
+/* edge_io: the proof key of an interface and a nucleus, from the parent. */
+static void
+io_dh(uint32_t ifid, const uint8_t *peer)
+{
+	struct sig_dh	 dh;
+
+	memset(&dh, 0, sizeof(dh));
+	dh.ifid = ifid;
+	memcpy(dh.peer, peer, sizeof(dh.peer));
+	imsgev_compose(&iev_parent, IMSG_DH_REQ, 0, -1, &dh, sizeof(dh));
+}
+
+static const struct edge_io signald_io = {
+	.send = io_send,
+	.peers = io_peers,
+	.dh = io_dh
+};
+
+/* stun_client_io: a reflexive address learned, to the parent. */
+static void
+io_reflexive(const struct sig_reflexive *r)
+{
+	imsgev_compose(&iev_parent, IMSG_SIG_REFLEXIVE, 0, -1, r, sizeof(*r));
+}
+
+static const struct stun_client_io signald_stun_io = { io_send,
+    io_reflexive };
 
 /* --- parent messages ------------------------------------------------ */
 
@@ -321,7 +404,9 @@ signald_reconf_iface(struct imsgev *iev, struct imsg *im)
 		si.heartbeat = OMNI_HEARTBEAT;
 	if (si.heartbeat > SIGNALD_HEARTBEAT_MAX)
 		si.heartbeat = SIGNALD_HEARTBEAT_MAX;
-	if (!edge_iface_valid(&si)) {
+	if (si.stun_interval == 0)
+		si.stun_interval = OMNI_STUN_INTERVAL;
+	if (!edge_iface_valid(&si) || !stun_iface_valid(&si)) {
 		log_warnx("invalid interface %u from the parent, ignored",
 		    si.ifid);
 		goto out;
@@ -358,12 +443,14 @@ signald_reconf_end(struct imsgev *iev, struct imsg *im)
 		nucleus = NULL;
 		nucleus_close();
 	} else if (nucleus != NULL &&
-	    nucleus_same_root(nucleus, staged.nucleus.root))
+	    nucleus_same_root(nucleus, staged.nucleus.root,
+	    staged.nucleus.priv))
 		nucleus_set_timeout(nucleus, staged.nucleus.peer_timeout);
 	else {
-		/* a new secret: every registration is void */
+		/* a new secret or identity: every registration is void */
 		nucleus_free(nucleus);
 		if ((nucleus = nucleus_new(staged.nucleus.root,
+		    staged.nucleus.priv, staged.nucleus.pub,
 		    staged.nucleus.peer_timeout)) == NULL)
 			fatal("nucleus");
 		log_info("nucleus role started, peer timeout %us",
@@ -372,6 +459,7 @@ signald_reconf_end(struct imsgev *iev, struct imsg *im)
 
 	/* DEREGISTER goes out on the old sockets before they close. */
 	edge_reconf(staged.ifaces, staged.nifaces, &clk);
+	stun_client_reconf(staged.ifaces, staged.nifaces, clk.ms);
 	TAILQ_FOREACH_SAFE(ss, &edge_socks, ss_entry, tmp)
 		if (!edge_has_iface(ss->ss_ifid))
 			edge_sock_close(ss);
@@ -424,6 +512,7 @@ signald_sock_edge(struct imsgev *iev, struct imsg *im)
 	/* whatever waited for this socket may go now */
 	clock_now(&clk);
 	edge_tick(&clk);
+	stun_client_tick(clk.ms, clk.wall);
 }
 
 static void
@@ -436,7 +525,35 @@ signald_verbose(struct imsgev *iev, struct imsg *im)
 	log_setverbose(v);
 }
 
+/* The parent computed a proof key (PROTOCOL.md, "Keys"). */
+static void
+signald_dh_res(struct imsgev *iev, struct imsg *im)
+{
+	struct sig_dh		 dh;
+	struct sig_clock	 clk;
+
+	(void)iev;
+	memcpy(&dh, im->data, sizeof(dh));
+	if (dh.ok != 0 && dh.ok != 1) {
+		log_warnx("invalid proof key from the parent, ignored");
+		goto out;
+	}
+	clock_now(&clk);
+	edge_dh_result(&dh, &clk);
+ out:
+	sodium_memzero(&dh, sizeof(dh));
+}
+
 /* --- timers and signals --------------------------------------------- */
+
+static void
+signald_stun_metric(const char *name, double v, const char *labels)
+{
+	if (labels == NULL)
+		metric_send(&iev_parent, name, v, NULL);
+	else
+		metric_send(&iev_parent, name, v, "%s", labels);
+}
 
 static void
 signald_metrics(void)
@@ -458,6 +575,7 @@ signald_metrics(void)
 	for (i = 0; edge_status(i, name, sizeof(name), &reg); i++)
 		metric_send(&iev_parent, "omni_edge_registered", reg,
 		    "iface=\"%s\"", name);
+	stun_metrics(signald_stun_metric);
 	if (nucleus != NULL) {
 		metric_send(&iev_parent, "omni_nucleus_clusters",
 		    nucleus_nclusters(nucleus), NULL);
@@ -465,6 +583,33 @@ signald_metrics(void)
 		    nucleus_nedges(nucleus), NULL);
 	}
 	metric_end(&iev_parent);
+}
+
+/* Signaling status for omnictl show nucleus, through the parent. */
+static void
+signald_status(void)
+{
+	struct sig_status	 st;
+	struct sig_clock	 clk;
+	socklen_t		 len;
+	size_t			 i;
+
+	clock_now(&clk);
+	for (i = 0; edge_nucleus_status(i, &clk, &st); i++)
+		imsgev_compose(&iev_parent, IMSG_SIG_STATUS, 0, -1, &st,
+		    sizeof(st));
+	if (nucleus != NULL && nucleus_fd != -1) {
+		memset(&st, 0, sizeof(st));
+		len = sizeof(st.addr);
+		if (getsockname(nucleus_fd, &st.addr.sa, &len) == -1)
+			return;
+		st.registered = 1;
+		st.rtt_us = -1;
+		st.clusters = nucleus_nclusters(nucleus);
+		st.edges = nucleus_nedges(nucleus);
+		imsgev_compose(&iev_parent, IMSG_SIG_STATUS, 0, -1, &st,
+		    sizeof(st));
+	}
 }
 
 static void
@@ -478,10 +623,13 @@ signald_timer(int fd, short event, void *arg)
 	timer_ticks++;
 	clock_now(&clk);
 	edge_tick(&clk);
+	stun_client_tick(clk.ms, clk.wall);
 	if (nucleus != NULL && timer_ticks % NUCLEUS_EXPIRE_EVERY == 0)
 		nucleus_expire(nucleus, &clk);
-	if (timer_ticks % SIGNALD_METRICS_EVERY == 0)
+	if (timer_ticks % SIGNALD_METRICS_EVERY == 0) {
 		signald_metrics();
+		signald_status();
+	}
 }
 
 static void
@@ -538,6 +686,7 @@ main(int argc, char *argv[])
 	imsgev_init(&iev_parent, OMNI_PARENT_FD, PROC_PARENT, signald_table,
 	    NULL, NULL);
 	edge_init(&signald_io);
+	stun_client_init(&signald_stun_io);
 
 	signal_set(&ev_sigterm, SIGTERM, signald_signal, NULL);
 	signal_set(&ev_sigint, SIGINT, signald_signal, NULL);

@@ -17,8 +17,9 @@
 /* --- nucleus.c ------------------------------------------------------ */
 
 #define NUCLEUS_MAX_CLUSTERS	4096
-#define NUCLEUS_MAX_EDGES	65536	/* over all clusters */
+#define NUCLEUS_MAX_EDGES	65536	/* live, over all clusters */
 #define NUCLEUS_EXPIRE_EVERY	5	/* seconds between sweeps */
+#define NUCLEUS_MIN_TOMBSTONES	1024	/* kept per cluster at least */
 
 /* Per source IP token bucket, and one for everything. */
 #define RL_SLOTS		4096
@@ -28,26 +29,44 @@
 #define RL_GLOBAL_RATE		5000
 #define RL_GLOBAL_BURST		10000
 
+/* The answers to one datagram: at most a page of parts. */
+struct sig_out {
+	size_t		 n;
+	size_t		 len[SIG_PAGE_PARTS];
+	uint8_t		 buf[SIG_PAGE_PARTS][SIG_MAXDGRAM];
+};
+
 struct nucleus;
 
-struct nucleus	*nucleus_new(const uint8_t *, uint32_t);
+struct nucleus	*nucleus_new(const uint8_t *, const uint8_t *, const uint8_t *,
+		    uint32_t);
 void		 nucleus_free(struct nucleus *);
 void		 nucleus_set_timeout(struct nucleus *, uint32_t);
-int		 nucleus_same_root(const struct nucleus *, const uint8_t *);
+int		 nucleus_same_root(const struct nucleus *, const uint8_t *,
+		    const uint8_t *);
 int		 nucleus_input(struct nucleus *, const uint8_t *, size_t,
 		    const struct omni_addr *, const struct sig_clock *,
-		    uint8_t *, size_t *);
+		    struct sig_out *);
 void		 nucleus_expire(struct nucleus *, const struct sig_clock *);
 size_t		 nucleus_nclusters(const struct nucleus *);
 size_t		 nucleus_nedges(const struct nucleus *);
 int		 nucleus_ratelimit(struct nucleus *, const struct omni_addr *,
 		    uint64_t);
+/* tests: the state of one edge (1 live, 0 tombstone, -1 unknown) */
+int		 nucleus_edge_state(struct nucleus *, const char *,
+		    const uint8_t *, struct sig_peer *);
+uint64_t	 nucleus_cluster_version(struct nucleus *, const char *,
+		    uint64_t *);
+void		 nucleus_cookie(struct nucleus *, const struct omni_addr *,
+		    const uint8_t *, const char *, uint8_t *);
 
 /* --- edge.c --------------------------------------------------------- */
 
-#define EDGE_NUCLEUS_PEERS	(2 * SIG_MAX_PEERS)	/* kept per nucleus */
-#define EDGE_MAX_PEERS		(OMNI_MAX_NUCLEI * EDGE_NUCLEUS_PEERS)
-#define EDGE_SILENT_BEATS	3	/* heartbeats without an ACK */
+#define EDGE_MAX_PEERS		NUCLEUS_MAX_EDGES	/* per view */
+#define EDGE_SILENT_BEATS	3	/* heartbeats without an answer */
+#define EDGE_RECENT_REQS	8	/* requests an answer may echo */
+#define EDGE_HELD_PARTS		SIG_PAGE_PARTS	/* out of order */
+#define EDGE_RTO_MS		1000	/* first page retransmission */
 
 /* What the edge role needs from the outside world. */
 struct edge_io {
@@ -56,6 +75,8 @@ struct edge_io {
 		    size_t);
 	/* the full peer set of an interface changed */
 	void	(*peers)(uint32_t, const struct omni_peer *, size_t);
+	/* ask for the proof key of (ifid, nucleus key): edge_dh_result */
+	void	(*dh)(uint32_t, const uint8_t *);
 };
 
 void		 edge_init(const struct edge_io *);
@@ -64,10 +85,14 @@ void		 edge_reconf(const struct sig_iface *, size_t,
 		    const struct sig_clock *);
 void		 edge_input(uint32_t, const uint8_t *, size_t,
 		    const struct omni_addr *, const struct sig_clock *);
+void		 edge_dh_result(const struct sig_dh *,
+		    const struct sig_clock *);
 void		 edge_tick(const struct sig_clock *);
 void		 edge_shutdown(const struct sig_clock *);
 int		 edge_has_iface(uint32_t);
 /* iterate: returns 0 past the end */
 int		 edge_status(size_t, char *, size_t, int *);
+int		 edge_nucleus_status(size_t, const struct sig_clock *,
+		    struct sig_status *);
 
 #endif

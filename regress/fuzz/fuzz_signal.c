@@ -1,15 +1,23 @@
 /*
- * Fuzz target for signaling: the decoder, and the nucleus and edge
- * input handlers behind a valid tag.
+ * Fuzz target for signaling v2: the CBOR decoder, and the nucleus and
+ * edge input handlers behind valid cryptography.
  *
- * The first byte picks what the rest is:
- *   0: a raw datagram, fed to peek, verify and decode (as received);
- *   1: version | type | body; the target appends the tag of the
- *      cluster it names (derived from a fixed root) and hands it to
- *      a persistent nucleus, then gives any answer to the edge;
- *   2: version | type | body, tagged with the edge's key and handed
- *      to the edge as if from its nucleus.
- * The clock is fixed at FUZZ_WALL, so seeds carry that timestamp.
+ * A persistent nucleus and one edge interface (edge.c) registered with
+ * it are set up once.  The first byte picks what the rest is:
+ *   0: a plaintext body, decoded as up and as down; what decodes must
+ *      encode and decode again to the same message;
+ *   1: a raw datagram to the nucleus;
+ *   2: a plaintext body, sealed as an up datagram of cluster "alpha"
+ *      with the edge's keys: the bytes after a "cookie" key head
+ *      (0x0b 0x50) become a valid cookie, and when the body ends with
+ *      an auth entry its value becomes the valid auth; to the nucleus,
+ *      whose answers go to the edge;
+ *   3: a plaintext body, sealed down: the 8 bytes after "re" as a
+ *      uint64 (0x08 0x1b) become the edge's latest request time, a
+ *      final auth entry the valid auth; to the edge;
+ *   4: structured requests from four more edges with their own keys,
+ *      always valid cryptography, to drive the nucleus's state.
+ * The clock starts at FUZZ_WALL and moves 100 ms per input.
  */
 #include <arpa/inet.h>
 
@@ -22,24 +30,49 @@
 #include "log.h"
 #include "signald.h"
 
-#define FUZZ_WALL	1700000000
+#define FUZZ_WALL	1700000000ULL
+#define FZ_EDGES	4
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static struct nucleus	*fz_nucleus;
-static uint8_t		 fz_root[32], fz_key[32], fz_self[32];
-static struct omni_addr	 fz_nucaddr;
+static struct nucleus	*fz_n;
+static uint8_t		 fz_root[32], fz_name[32], fz_npriv[32], fz_npub[32];
+static uint8_t		 fz_epriv[32], fz_epub[32], fz_proof[32];
+static struct sig_ckeys	 fz_ck;
+static struct omni_addr	 fz_nucaddr, fz_edgeaddr;
 static struct sig_clock	 fz_clk;
+static uint64_t		 fz_lastreq;	/* the edge's latest `time` */
+static struct sig_out	 fz_out;
+
+/* the edge's datagrams, delivered by fz_pump */
+static uint8_t		 fz_q[16][SIG_MAXDGRAM];
+static size_t		 fz_qlen[16];
+static int		 fz_nq;
+static struct sig_dh	 fz_dh;
+static int		 fz_dh_pending;
+
+/* the other edges of mode 4 */
+static struct {
+	uint8_t		 pub[32], priv[32], proof[32], cookie[16];
+	uint64_t	 t;
+} fz_e[FZ_EDGES];
 
 static int
 fz_send(uint32_t ifid, const struct omni_addr *to, const uint8_t *d,
     size_t len)
 {
-	(void)ifid;
-	(void)to;
-	if (len > SIG_MAXDGRAM)
+	static struct sig_rx	 rx;
+
+	if (len > SIG_MAXDGRAM || ifid != 1)
 		abort();
-	(void)d;
+	if (proto_open_name(&rx, d, len, fz_name) != SIG_OK ||
+	    proto_open_body(&rx, fz_ck.up) != SIG_OK)
+		abort();		/* the edge sends only valid ones */
+	fz_lastreq = rx.m.time;
+	if (fz_nq < 16 && proto_addr_eq(to, &fz_nucaddr)) {
+		memcpy(fz_q[fz_nq], d, len);
+		fz_qlen[fz_nq++] = len;
+	}
 	return 0;
 }
 
@@ -51,39 +84,124 @@ fz_peers(uint32_t ifid, const struct omni_peer *p, size_t n)
 	if (n > EDGE_MAX_PEERS || ifid != 1)
 		abort();
 	for (i = 0; i < n; i++)
-		if (memcmp(p[i].pubkey, fz_self, 32) == 0 ||
+		if (memcmp(p[i].pubkey, fz_epub, 32) == 0 ||
 		    (p[i].vip.af != AF_INET && p[i].vip.af != AF_INET6) ||
 		    omni_addr_port(&p[i].endpoint) == 0)
 			abort();
 }
 
 static void
+fz_dhreq(uint32_t ifid, const uint8_t *peer)
+{
+	memset(&fz_dh, 0, sizeof(fz_dh));
+	fz_dh.ifid = ifid;
+	memcpy(fz_dh.peer, peer, 32);
+	fz_dh_pending = 1;
+}
+
+static void
+fz_check_out(size_t reqlen, int verified)
+{
+	size_t	 i;
+
+	if (fz_out.n > SIG_PAGE_PARTS)
+		abort();
+	for (i = 0; i < fz_out.n; i++)
+		if (fz_out.len[i] > SIG_MAXDGRAM ||
+		    (!verified && fz_out.len[i] > reqlen))
+			abort();
+}
+
+/* Deliver what the edge sent, and the answers back. */
+static void
+fz_pump(void)
+{
+	static uint8_t	 q[16][SIG_MAXDGRAM];
+	static size_t	 qlen[16];
+	int		 i, n, rounds;
+	size_t		 k;
+
+	for (rounds = 0; rounds < 8; rounds++) {
+		if (fz_dh_pending) {
+			fz_dh_pending = 0;
+			fz_dh.ok = keys_dh(fz_epriv, fz_epub, fz_dh.peer,
+			    fz_dh.result) == 0;
+			edge_dh_result(&fz_dh, &fz_clk);
+		}
+		if (fz_nq == 0)
+			break;
+		n = fz_nq;
+		memcpy(q, fz_q, sizeof(q));
+		memcpy(qlen, fz_qlen, sizeof(qlen));
+		fz_nq = 0;
+		for (i = 0; i < n; i++) {
+			nucleus_input(fz_n, q[i], qlen[i], &fz_edgeaddr,
+			    &fz_clk, &fz_out);
+			fz_check_out(qlen[i], 1);
+			for (k = 0; k < fz_out.n; k++)
+				edge_input(1, fz_out.buf[k], fz_out.len[k],
+				    &fz_nucaddr, &fz_clk);
+		}
+	}
+	fz_nq = 0;
+}
+
+static void
+fz_advance(uint64_t ms)
+{
+	fz_clk.ms += ms;
+	fz_clk.wall_us += ms * 1000;
+	fz_clk.wall = fz_clk.wall_us / 1000000;
+}
+
+static void
 fz_init(void)
 {
-	static const struct edge_io	 io = { fz_send, fz_peers };
+	static const struct edge_io	 io = { fz_send, fz_peers, fz_dhreq };
 	struct sig_iface		 si;
+	uint8_t				 sig[32];
+	int				 i;
 
 	if (sodium_init() == -1)
 		abort();
 	log_init(1, 0);
 	log_setverbose(0);
 	memset(fz_root, 0x42, sizeof(fz_root));
-	keys_derive_cluster(fz_root, KEY_PURPOSE_SIGNAL, "alpha", fz_key);
-	fz_nucleus = nucleus_new(fz_root, 60);
+	keys_derive_root_subkey(fz_root, KEY_ROOT_NAME, fz_name);
+	keys_derive_cluster(fz_root, KEY_PURPOSE_SIGNAL, "alpha", sig);
+	proto_cluster_keys(sig, &fz_ck);
+	/* fixed keys: the run is deterministic apart from nonces */
+	memset(fz_npriv, 0x11, 32);
+	crypto_scalarmult_base(fz_npub, fz_npriv);
+	memset(fz_epriv, 0x22, 32);
+	crypto_scalarmult_base(fz_epub, fz_epriv);
+	keys_dh(fz_epriv, fz_epub, fz_npub, fz_proof);
+	for (i = 0; i < FZ_EDGES; i++) {
+		memset(fz_e[i].priv, 0x30 + i, 32);
+		crypto_scalarmult_base(fz_e[i].pub, fz_e[i].priv);
+		keys_dh(fz_e[i].priv, fz_e[i].pub, fz_npub, fz_e[i].proof);
+	}
+	fz_n = nucleus_new(fz_root, fz_npriv, fz_npub, 60);
 	fz_clk.ms = 1000000;
+	fz_clk.wall_us = FUZZ_WALL * 1000000;
 	fz_clk.wall = FUZZ_WALL;
 
 	memset(&fz_nucaddr, 0, sizeof(fz_nucaddr));
 	fz_nucaddr.sin.sin_family = AF_INET;
 	fz_nucaddr.sin.sin_addr.s_addr = htonl(0x7f000001);
 	fz_nucaddr.sin.sin_port = htons(20999);
+	memset(&fz_edgeaddr, 0, sizeof(fz_edgeaddr));
+	fz_edgeaddr.sin.sin_family = AF_INET;
+	fz_edgeaddr.sin.sin_addr.s_addr = htonl(0xc0000201);
+	fz_edgeaddr.sin.sin_port = htons(40000);
+
 	memset(&si, 0, sizeof(si));
 	si.ifid = 1;
 	strlcpy(si.name, "omni0", sizeof(si.name));
 	strlcpy(si.cluster, "alpha", sizeof(si.cluster));
-	memcpy(si.key, fz_key, 32);
-	memset(fz_self, 0xee, sizeof(fz_self));
-	memcpy(si.pubkey, fz_self, 32);
+	memcpy(si.key, sig, 32);
+	memcpy(si.name_key, fz_name, 32);
+	memcpy(si.pubkey, fz_epub, 32);
 	omni_prefix_parse("10.0.0.1/24", &si.vip);
 	si.wg_port = 51820;
 	si.heartbeat = 10;
@@ -91,15 +209,154 @@ fz_init(void)
 	si.nuclei[0] = fz_nucaddr;
 	edge_init(&io);
 	edge_reconf(&si, 1, &fz_clk);
+	edge_tick(&fz_clk);
+	fz_pump();
 }
 
-/* Tag in[0..len) with key into out. */
-static size_t
-fz_sign(const uint8_t *in, size_t len, const uint8_t *key, uint8_t *out)
+/* Overwrite what follows pattern p (plen bytes) with v (vlen bytes). */
+static void
+fz_patch(uint8_t *b, size_t len, const uint8_t *p, size_t plen,
+    const uint8_t *v, size_t vlen)
 {
-	memcpy(out, in, len);
-	crypto_auth_hmacsha256(out + len, out, len, key);
-	return len + SIG_TAGLEN;
+	size_t	 i;
+
+	for (i = 0; i + plen + vlen <= len; i++)
+		if (memcmp(b + i, p, plen) == 0) {
+			memcpy(b + i + plen, v, vlen);
+			return;
+		}
+}
+
+static const uint8_t auth_head[3] = { 0x18, 0x1f, 0x50 };
+
+/*
+ * Seal a raw body: header, name box (up), body; a final auth entry
+ * gets the valid MAC.  Returns the datagram length, 0 if too long.
+ */
+static size_t
+fz_seal_raw(int kind, const uint8_t *body, size_t blen, const uint8_t *proof,
+    uint8_t *out)
+{
+	crypto_generichash_state	 st;
+	uint8_t				 plain[SIG_MAXDGRAM];
+	size_t				 adlen;
+	const char			*cl = "alpha";
+
+	adlen = kind == SIG_KIND_UP ? SIG_HDRLEN + 1 + 5 + 16 : SIG_HDRLEN;
+	if (adlen + blen + 16 > SIG_MAXDGRAM)
+		return 0;
+	memcpy(plain, body, blen);
+	out[0] = SIG_VERSION;
+	out[1] = kind;
+	memset(out + 2, 0x5c, SIG_NONCELEN);
+	if (kind == SIG_KIND_UP) {
+		out[SIG_HDRLEN] = 5 + 16;
+		crypto_aead_xchacha20poly1305_ietf_encrypt(out + SIG_HDRLEN +
+		    1, NULL, (const uint8_t *)cl, 5, out, SIG_HDRLEN, NULL,
+		    out + 2, fz_name);
+	}
+	if (blen >= 19 && memcmp(plain + blen - 19, auth_head, 3) == 0) {
+		crypto_generichash_init(&st, proof, 32, 16);
+		crypto_generichash_update(&st, out, adlen);
+		crypto_generichash_update(&st, plain, blen - 16);
+		crypto_generichash_final(&st, plain + blen - 16, 16);
+	}
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + adlen, NULL, plain,
+	    blen, out, adlen, NULL, out + 2, kind == SIG_KIND_UP ? fz_ck.up :
+	    fz_ck.down);
+	return adlen + blen + 16;
+}
+
+static void
+fz_decode(const uint8_t *d, size_t size)
+{
+	static struct sig_msg	 m1, m2;
+	uint8_t			 e[4096];
+	size_t			 elen;
+	int			 kind;
+
+	for (kind = SIG_KIND_UP; kind <= SIG_KIND_DOWN; kind++) {
+		if (proto_decode(d, size, kind, &m1) != SIG_OK)
+			continue;
+		if (m1.npeers > SIG_MAX_PEERS ||
+		    proto_type_kind(m1.type) != kind)
+			abort();
+		m1.padlen = 0;
+		if (proto_body_encode(&m1, e, sizeof(e), &elen) != SIG_OK)
+			continue;
+		if (proto_decode(e, elen, kind, &m2) != SIG_OK)
+			abort();	/* what encodes must decode */
+		if (m2.type != m1.type || m2.time != m1.time ||
+		    m2.npeers != m1.npeers || memcmp(m2.peers, m1.peers,
+		    m1.npeers * sizeof(m1.peers[0])) != 0 ||
+		    memcmp(m2.pubkey, m1.pubkey, 32) != 0 ||
+		    m2.epoch != m1.epoch || m2.from != m1.from)
+			abort();
+	}
+}
+
+/* Mode 4: a valid request from one of the other edges. */
+static void
+fz_structured(const uint8_t *d, size_t size)
+{
+	static const int	 types[] = { SIG_REGISTER, SIG_HEARTBEAT,
+				    SIG_DEREGISTER, SIG_QUERY_PEER };
+	struct sig_msg		 m;
+	struct omni_addr	 src;
+	uint8_t			 buf[SIG_MAXDGRAM];
+	size_t			 len, k;
+	int			 w;
+
+	while (size >= 8) {
+		w = d[0] % FZ_EDGES;
+		proto_init_msg(&m, types[d[1] % 4],
+		    proto_next_time(&fz_e[w].t, &fz_clk));
+		memcpy(m.pubkey, fz_e[w].pub, 32);
+		if (d[2] & 1) {
+			m.vip.af = AF_INET6;
+			m.vip.plen = 64;
+			m.vip.addr[0] = 0xfd;
+			m.vip.addr[15] = d[3] % 8;
+		} else {
+			m.vip.af = AF_INET;
+			m.vip.plen = 24;
+			m.vip.addr[0] = 10;
+			m.vip.addr[3] = d[3] % 8;
+		}
+		m.port = 51820 + (d[4] & 3);
+		memset(&src, 0, sizeof(src));
+		src.sin.sin_family = AF_INET;
+		src.sin.sin_addr.s_addr = htonl(0xc6120000 | (d[5] & 7));
+		src.sin.sin_port = htons(41000);
+		nucleus_cookie(fz_n, &src, m.pubkey, "alpha", m.cookie);
+		if (d[6] & 1)
+			m.fields |= SIG_F(SIG_K_COOKIE);
+		if (d[6] & 2) {
+			m.fields |= SIG_F_SYNC;
+			m.epoch = d[7] & 1 ? 0 : d[7];
+			m.from = d[7] >> 1;
+			m.flags = d[6] >> 4;
+			if (m.flags & SIG_FL_FULL) {
+				m.fields |= SIG_F(SIG_K_BASE);
+				m.base = d[7] >> 3;
+			}
+		}
+		if (proto_seal(&m, SIG_KIND_UP, "alpha", fz_name, fz_ck.up,
+		    (d[6] & 4) ? NULL : fz_e[w].proof, buf, sizeof(buf),
+		    &len) == SIG_OK) {
+			nucleus_input(fz_n, buf, len, &src, &fz_clk, &fz_out);
+			/* required fields are always there */
+			fz_check_out(len, ((m.fields |
+			    proto_required(m.type)) & SIG_F(SIG_K_COOKIE)) != 0);
+			for (k = 0; k < fz_out.n; k++)
+				if (fz_out.len[k] > SIG_MAXDGRAM)
+					abort();
+		}
+		if (d[6] & 8)
+			fz_advance(1000 * (d[7] & 15));
+		d += 8;
+		size -= 8;
+	}
 }
 
 int
@@ -107,73 +364,64 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int		 inited;
 	static uint64_t		 runs;
-	struct sig_msg		 m;
-	struct omni_addr	 src;
-	uint8_t			 d[4096], reply[SIG_MAXDGRAM], key[32];
-	char			 cluster[SIG_CLUSTERMAX + 1];
-	size_t			 len, rlen;
-	int			 type;
+	static const uint8_t	 cookie_head[2] = { 0x0b, 0x50 };
+	static const uint8_t	 re_head[2] = { 0x08, 0x1b };
+	uint8_t			 body[SIG_MAXDGRAM], d[SIG_MAXDGRAM];
+	uint8_t			 cookie[16], re[8];
+	size_t			 len, k;
+	int			 i;
 
 	if (!inited) {
 		fz_init();
 		inited = 1;
 	}
-	if (size < 1 || size > sizeof(d) - SIG_TAGLEN)
+	if (size < 1 || size > SIG_MAXDGRAM + 1)
 		return 0;
-	fz_clk.ms += 100;
-	switch (data[0]) {
+	fz_advance(100);
+	switch (data[0] % 5) {
 	case 0:
-		data++;
-		size--;
-		if (proto_peek(data, size, &type, cluster) == SIG_OK &&
-		    !proto_cluster_valid(cluster))
-			abort();
-		(void)proto_verify(data, size, fz_key);
-		if (proto_decode(data, size, &m) == SIG_OK) {
-			if (m.npeers > SIG_MAX_PEERS ||
-			    !proto_cluster_valid(m.cluster))
-				abort();
-			/* what decodes must encode again */
-			if (proto_encode(&m, fz_key, d, SIG_MAXDGRAM, &len) ==
-			    SIG_OK && proto_open(d, len, fz_key,
-			    (time_t)m.timestamp, &m) != SIG_OK &&
-			    m.timestamp < (uint64_t)1 << 62)
-				abort();
-		}
+		fz_decode(data + 1, size - 1);
 		break;
 	case 1:
-		data++;
-		size--;
-		memset(&src, 0, sizeof(src));
-		src.sin.sin_family = AF_INET;
-		src.sin.sin_addr.s_addr = htonl(0xc0000200 | (size & 0x0f));
-		src.sin.sin_port = htons(40000);
-		memcpy(key, fz_key, sizeof(key));
-		len = size;
-		if (size >= SIG_HDRLEN && proto_peek(data, size + SIG_TAGLEN,
-		    &type, cluster) == SIG_OK)
-			keys_derive_cluster(fz_root, KEY_PURPOSE_SIGNAL,
-			    cluster, key);
-		len = fz_sign(data, size, key, d);
-		nucleus_input(fz_nucleus, d, len, &src, &fz_clk, reply,
-		    &rlen);
-		if (rlen > SIG_MAXDGRAM)
-			abort();
-		if (rlen > 0)
-			edge_input(1, reply, rlen, &fz_nucaddr, &fz_clk);
+		nucleus_input(fz_n, data + 1, size - 1, &fz_edgeaddr,
+		    &fz_clk, &fz_out);
+		if (fz_out.n != 0)
+			abort();	/* nothing opens without the keys */
 		break;
 	case 2:
-		data++;
-		size--;
-		len = fz_sign(data, size, fz_key, d);
+		len = size - 1;
+		memcpy(body, data + 1, len);
+		nucleus_cookie(fz_n, &fz_edgeaddr, fz_epub, "alpha", cookie);
+		fz_patch(body, len, cookie_head, 2, cookie, 16);
+		if ((len = fz_seal_raw(SIG_KIND_UP, body, len, fz_proof,
+		    d)) == 0)
+			break;
+		nucleus_input(fz_n, d, len, &fz_edgeaddr, &fz_clk, &fz_out);
+		fz_check_out(len, 1);
+		for (k = 0; k < fz_out.n; k++)
+			edge_input(1, fz_out.buf[k], fz_out.len[k],
+			    &fz_nucaddr, &fz_clk);
+		break;
+	case 3:
+		len = size - 1;
+		memcpy(body, data + 1, len);
+		for (i = 0; i < 8; i++)
+			re[i] = fz_lastreq >> (56 - 8 * i);
+		fz_patch(body, len, re_head, 2, re, 8);
+		if ((len = fz_seal_raw(SIG_KIND_DOWN, body, len, fz_proof,
+		    d)) == 0)
+			break;
 		edge_input(1, d, len, &fz_nucaddr, &fz_clk);
 		break;
-	default:
+	case 4:
+		fz_structured(data + 1, size - 1);
 		break;
 	}
-	if (++runs % 1000 == 0) {
-		nucleus_expire(fz_nucleus, &fz_clk);
+	fz_pump();
+	if (++runs % 100 == 0) {
+		nucleus_expire(fz_n, &fz_clk);
 		edge_tick(&fz_clk);
+		fz_pump();
 	}
 	return 0;
 }

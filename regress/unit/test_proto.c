@@ -1,592 +1,556 @@
 /*
- * Signaling wire format: round trips, tag checks, and the decoder's
- * refusal of everything it should refuse, each with its reason.
+ * The signaling wire format v2 (signald/proto.c): keys, sealing and
+ * opening, the CBOR decoder's limits, auth, time, and the peer table.
  */
 #include <arpa/inet.h>
 
+#include <stdlib.h>
 #include <string.h>
 
-#include <cbor.h>
 #include <sodium.h>
 
+#include "keys.h"
 #include "proto.h"
+#include "ptab.h"
 #include "tap.h"
 
-#define NOW	1700000000
+#define WALL0	1700000000ULL
 
-static uint8_t	 key[32], otherkey[32];
-
-/* --- a raw body writer, to build what the encoder never would ------- */
-
-struct raw {
-	uint8_t		 b[4096];
-	size_t		 n;
-};
+static uint8_t		 root[32], namekey[32], sigkey[32];
+static struct sig_ckeys	 ck;
+static struct sig_clock	 clk;
 
 static void
-raw_put(struct raw *r, size_t len)
+setup(void)
 {
-	r->n += len;
-}
-
-#define R_UINT(r, v)	raw_put(r, cbor_encode_uint(v, (r)->b + (r)->n, \
-			    sizeof((r)->b) - (r)->n))
-#define R_MAP(r, v)	raw_put(r, cbor_encode_map_start(v, (r)->b + (r)->n, \
-			    sizeof((r)->b) - (r)->n))
-#define R_ARRAY(r, v)	raw_put(r, cbor_encode_array_start(v, \
-			    (r)->b + (r)->n, sizeof((r)->b) - (r)->n))
-
-static void
-r_byte(struct raw *r, uint8_t c)
-{
-	r->b[r->n++] = c;
+	keys_derive_root("correct horse battery staple", 28, root);
+	keys_derive_root_subkey(root, KEY_ROOT_NAME, namekey);
+	keys_derive_cluster(root, KEY_PURPOSE_SIGNAL, "alpha", sigkey);
+	proto_cluster_keys(sigkey, &ck);
+	memset(&clk, 0, sizeof(clk));
+	clk.ms = 1000;
+	clk.wall = WALL0;
+	clk.wall_us = WALL0 * 1000000;
 }
 
 static void
-r_bytes(struct raw *r, const void *p, size_t len)
-{
-	raw_put(r, cbor_encode_bytestring_start(len, r->b + r->n,
-	    sizeof(r->b) - r->n));
-	memcpy(r->b + r->n, p, len);
-	r->n += len;
-}
-
-static void
-r_text(struct raw *r, const char *s, size_t len)
-{
-	raw_put(r, cbor_encode_string_start(len, r->b + r->n,
-	    sizeof(r->b) - r->n));
-	memcpy(r->b + r->n, s, len);
-	r->n += len;
-}
-
-/* Frame a raw body as a datagram of type t with a valid tag. */
-static size_t
-frame(int t, const struct raw *body, uint8_t *out)
-{
-	out[0] = SIG_VERSION;
-	out[1] = t;
-	memcpy(out + 2, body->b, body->n);
-	crypto_auth_hmacsha256(out + 2 + body->n, out, 2 + body->n, key);
-	return 2 + body->n + SIG_TAGLEN;
-}
-
-/* The common keys of a HEARTBEAT; the caller adds pairs after them. */
-static void
-hb_start(struct raw *r, size_t extra)
-{
-	uint8_t	 pk[32], nonce[16];
-
-	memset(pk, 0xaa, sizeof(pk));
-	memset(nonce, 0x55, sizeof(nonce));
-	r->n = 0;
-	R_MAP(r, 4 + extra);
-	R_UINT(r, SIG_K_CLUSTER);
-	r_text(r, "alpha", 5);
-	R_UINT(r, SIG_K_PUBKEY);
-	r_bytes(r, pk, 32);
-	R_UINT(r, SIG_K_TIME);
-	R_UINT(r, NOW);
-	R_UINT(r, SIG_K_NONCE);
-	r_bytes(r, nonce, 16);
-}
-
-static int
-open_raw(int t, const struct raw *r)
-{
-	uint8_t		 d[8192];
-	struct sig_msg	 m;
-	size_t		 len;
-
-	len = frame(t, r, d);
-	return proto_open(d, len, key, NOW, &m);
-}
-
-/* --- messages ------------------------------------------------------- */
-
-static void
-fill_peer(struct sig_peer *p, int i, int v6)
+peer4(struct sig_peer *p, int n)
 {
 	memset(p, 0, sizeof(*p));
-	memset(p->pubkey, i + 1, sizeof(p->pubkey));
-	if (v6) {
-		p->vip.af = AF_INET6;
-		inet_pton(AF_INET6, "fd00::1", p->vip.addr);
-		p->vip.addr[15] = i;
-		p->vip.plen = 64;
-		p->ep_af = AF_INET6;
-		inet_pton(AF_INET6, "2001:db8::1", p->ep);
-		p->ep[14] = i;
-	} else {
-		p->vip.af = AF_INET;
-		p->vip.addr[0] = 10;
-		p->vip.addr[3] = i;
-		p->vip.plen = 24;
-		p->ep_af = AF_INET;
-		p->ep[0] = 192;
-		p->ep[1] = 0;
-		p->ep[2] = 2;
-		p->ep[3] = i;
-	}
-	p->port = 51820 + i;
+	memset(p->pubkey, n, 32);
+	omni_prefix_parse("10.1.2.3/24", &p->vip);
+	p->vip.addr[3] = n;
+	p->ep_af = AF_INET;
+	p->ep[0] = 198;
+	p->ep[1] = 18;
+	p->ep[3] = n;
+	p->port = 51820;
 }
 
 static void
-full_msg(struct sig_msg *m, int type)
+peer6(struct sig_peer *p, int n)
 {
-	proto_init_msg(m, type, "alpha", NOW);
-	memset(m->pubkey, 0xaa, sizeof(m->pubkey));
-	m->vip.af = AF_INET;
-	inet_pton(AF_INET, "10.1.2.3", m->vip.addr);
-	m->vip.plen = 24;
-	m->port = 51820;
-	m->status = type == SIG_NAK ? SIG_NAK_VIP_TAKEN : 0;
-	m->npeers = 3;
-	fill_peer(&m->peers[0], 1, 0);
-	fill_peer(&m->peers[1], 2, 1);
-	fill_peer(&m->peers[2], 3, 0);
+	memset(p, 0, sizeof(*p));
+	memset(p->pubkey, n, 32);
+	omni_prefix_parse("fd77::1/64", &p->vip);
+	p->vip.addr[15] = n;
+	p->ep_af = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::ffff:ffff", p->ep);
+	p->ep[15] = n;
+	p->port = 65535;
 }
 
-static int
-same_fields(const struct sig_msg *a, const struct sig_msg *b)
+static void
+test_keys(void)
 {
-	uint32_t	 req = proto_required(a->type), i;
+	uint8_t	 a[32], b[32], pa[32], sa[32], pb[32], sb[32], r1[32], r2[32];
+	uint8_t	 low[32];
 
-	if (a->type != b->type || strcmp(a->cluster, b->cluster) != 0 ||
-	    a->timestamp != b->timestamp ||
-	    memcmp(a->nonce, b->nonce, SIG_NONCELEN) != 0)
-		return 0;
-	if ((req & SIG_F(SIG_K_PUBKEY)) &&
-	    memcmp(a->pubkey, b->pubkey, 32) != 0)
-		return 0;
-	if ((req & SIG_F(SIG_K_VIP)) && (a->vip.af != b->vip.af ||
-	    memcmp(a->vip.addr, b->vip.addr, 16) != 0))
-		return 0;
-	if ((req & SIG_F(SIG_K_PLEN)) && a->vip.plen != b->vip.plen)
-		return 0;
-	if ((req & SIG_F(SIG_K_PORT)) && a->port != b->port)
-		return 0;
-	if ((req & SIG_F(SIG_K_STATUS)) && a->status != b->status)
-		return 0;
-	if (req & SIG_F(SIG_K_PEERS)) {
-		if (a->npeers != b->npeers)
-			return 0;
-		for (i = 0; i < a->npeers; i++)
-			if (memcmp(&a->peers[i], &b->peers[i],
-			    sizeof(a->peers[i])) != 0)
-				return 0;
+	keys_derive_root_subkey(root, 2, a);
+	ok(memcmp(a, namekey, 32) != 0, "root subkeys differ per id");
+	ok(memcmp(ck.up, ck.down, 32) != 0 && memcmp(ck.up, sigkey, 32) != 0,
+	    "up and down keys differ from each other and the signal key");
+	keys_derive_cluster(root, KEY_PURPOSE_PSK, "alpha", b);
+	ok(memcmp(b, sigkey, 32) != 0, "psk key differs from signal key");
+	keys_derive_cluster(root, KEY_PURPOSE_SIGNAL, "beta", b);
+	ok(memcmp(b, sigkey, 32) != 0, "per cluster");
+
+	crypto_box_keypair(pa, sa);
+	crypto_box_keypair(pb, sb);
+	ok(keys_dh(sa, pa, pb, r1) == 0 && keys_dh(sb, pb, pa, r2) == 0 &&
+	    memcmp(r1, r2, 32) == 0, "proof key agrees at both ends");
+	keys_dh(sa, pa, pa, r2);
+	ok(memcmp(r1, r2, 32) != 0, "and depends on the peer");
+	memset(low, 0, sizeof(low));
+	ok(keys_dh(sa, pa, low, r1) == -1 && sodium_is_zero(r1, 32),
+	    "low order key (zero) refused");
+	low[0] = 1;
+	ok(keys_dh(sa, pa, low, r1) == -1, "low order key (one) refused");
+}
+
+/* Seal m up (with cluster "alpha") or down; open it again into rx. */
+static int
+roundtrip(const struct sig_msg *m, int kind, const uint8_t *auth,
+    struct sig_rx *rx, uint8_t *d, size_t *len)
+{
+	int	 rv;
+
+	if ((rv = proto_seal(m, kind, "alpha", namekey, kind == SIG_KIND_UP ?
+	    ck.up : ck.down, auth, d, SIG_MAXDGRAM, len)) != SIG_OK)
+		return 100 + rv;
+	if (kind == SIG_KIND_UP) {
+		if ((rv = proto_open_name(rx, d, *len, namekey)) != SIG_OK)
+			return rv;
+		return proto_open_body(rx, ck.up);
 	}
-	return 1;
+	return proto_open_down(rx, d, *len, ck.down);
 }
 
 static void
 test_roundtrip(void)
 {
-	struct sig_msg	 m, d;
-	uint8_t		 buf[SIG_MAXDGRAM];
-	size_t		 len;
-	int		 t, rv, pt;
-	char		 cl[64];
+	static struct sig_rx	 rx;
+	struct sig_msg		 m;
+	uint8_t			 d[SIG_MAXDGRAM], proof[32];
+	size_t			 len;
+	uint64_t		 last = 0;
+	int			 i, rv;
 
-	for (t = 1; t <= SIG_TYPE_MAX; t++) {
-		full_msg(&m, t);
-		rv = proto_encode(&m, key, buf, sizeof(buf), &len);
-		ok(rv == SIG_OK && len <= SIG_MAXDGRAM, "encode %s (%zu bytes)",
-		    proto_type_name(t), len);
-		rv = proto_open(buf, len, key, NOW, &d);
-		ok(rv == SIG_OK, "open %s: %s", proto_type_name(t),
-		    proto_reason_name(rv));
-		ok(same_fields(&m, &d), "%s round trip", proto_type_name(t));
-		ok(d.fields == proto_required(t), "%s carries exactly its keys",
-		    proto_type_name(t));
-		rv = proto_peek(buf, len, &pt, cl);
-		ok(rv == SIG_OK && pt == t && strcmp(cl, "alpha") == 0,
-		    "peek %s",
-		    proto_type_name(t));
+	memset(proof, 7, sizeof(proof));
+	proto_init_msg(&m, SIG_REGISTER, proto_next_time(&last, &clk));
+	memset(m.pubkey, 0xaa, 32);
+	omni_prefix_parse("10.77.0.2/24", &m.vip);
+	m.port = 51820;
+	rv = roundtrip(&m, SIG_KIND_UP, NULL, &rx, d, &len);
+	ok(rv == SIG_OK, "bare REGISTER round trip (%d)", rv);
+	ok(len >= SIG_REGISTER_MIN && len <= SIG_REGISTER_MIN + 1,
+	    "REGISTER padded to %d bytes (%zu)", SIG_REGISTER_MIN, len);
+	ok(strcmp(rx.cluster, "alpha") == 0, "cluster from the name box");
+	ok(rx.m.type == SIG_REGISTER && memcmp(rx.m.pubkey, m.pubkey, 32) ==
+	    0 && omni_prefix_eq(&rx.m.vip, &m.vip) && rx.m.port == 51820 &&
+	    rx.m.time == m.time, "REGISTER fields");
+	ok((rx.m.fields & SIG_F(SIG_K_AUTH)) == 0 &&
+	    !proto_auth_ok(&rx, proof), "no auth, auth check fails");
+	ok(memmem(d, len, "alpha", 5) == NULL && memmem(d, len, m.pubkey,
+	    32) == NULL, "no cluster name or key in clear");
+
+	/* with cookie, sync and auth */
+	memset(m.cookie, 0xc0, sizeof(m.cookie));
+	m.epoch = 0x123456789abcULL;
+	m.from = 77;
+	m.flags = SIG_FL_FULL;
+	m.base = 70;
+	m.fields = SIG_F(SIG_K_COOKIE) | SIG_F_SYNC | SIG_F(SIG_K_BASE);
+	m.time = proto_next_time(&last, &clk);
+	rv = roundtrip(&m, SIG_KIND_UP, proof, &rx, d, &len);
+	ok(rv == SIG_OK && rx.m.epoch == m.epoch && rx.m.from == 77 &&
+	    rx.m.flags == SIG_FL_FULL && rx.m.base == 70 &&
+	    memcmp(rx.m.cookie, m.cookie, 16) == 0,
+	    "REGISTER with cookie and sync position");
+	ok(proto_auth_ok(&rx, proof), "auth verifies");
+	proof[0] ^= 1;
+	ok(!proto_auth_ok(&rx, proof), "auth with another key fails");
+	proof[0] ^= 1;
+	ok(m.time > WALL0 * 1000000, "time is in microseconds");
+
+	/* every down type */
+	proto_init_msg(&m, SIG_HEARTBEAT_ACK, 5);
+	m.re = 4;
+	m.epoch = 9;
+	m.from = 3;
+	m.to = 8;
+	m.flags = SIG_FL_MORE | SIG_FL_LAST;
+	memset(m.cookie, 1, 16);
+	peer4(&m.peers[0], 1);
+	peer6(&m.peers[1], 2);
+	memset(m.peers[2].pubkey, 3, 32);
+	m.peers[2].removed = 1;
+	m.npeers = 3;
+	rv = roundtrip(&m, SIG_KIND_DOWN, proof, &rx, d, &len);
+	ok(rv == SIG_OK && rx.m.npeers == 3, "HEARTBEAT_ACK round trip (%d)",
+	    rv);
+	ok(rx.m.to == 8 && rx.m.from == 3 && rx.m.re == 4 &&
+	    rx.m.flags == (SIG_FL_MORE | SIG_FL_LAST) &&
+	    (rx.m.fields & SIG_F(SIG_K_BASE)) == 0, "part fields");
+	ok(memcmp(&rx.m.peers[0], &m.peers[0], sizeof(m.peers[0])) == 0,
+	    "IPv4 peer entry");
+	ok(memcmp(&rx.m.peers[1], &m.peers[1], sizeof(m.peers[1])) == 0,
+	    "IPv6 peer entry");
+	ok(rx.m.peers[2].removed && memcmp(rx.m.peers[2].pubkey,
+	    m.peers[2].pubkey, 32) == 0, "removal entry");
+	ok(proto_auth_ok(&rx, proof), "down auth verifies");
+
+	proto_init_msg(&m, SIG_CHALLENGE, 5);
+	memset(m.nkey, 0x11, 32);
+	rv = roundtrip(&m, SIG_KIND_DOWN, NULL, &rx, d, &len);
+	ok(rv == SIG_OK && memcmp(rx.m.nkey, m.nkey, 32) == 0 && len < 200,
+	    "CHALLENGE round trip, %zu bytes", len);
+
+	for (i = 1; i <= SIG_TYPE_MAX; i++) {
+		proto_init_msg(&m, i, 1);
+		omni_prefix_parse("10.0.0.1/24", &m.vip);
+		m.port = 1;
+		rv = proto_seal(&m, proto_type_kind(i) == SIG_KIND_UP ?
+		    SIG_KIND_DOWN : SIG_KIND_UP, "alpha", namekey, ck.up,
+		    NULL, d, sizeof(d), &len);
+		if (rv != SIG_R_UNKNOWN_TYPE)
+			break;
 	}
-	/* QUERY_PEER has no prefix length: a host prefix is implied. */
-	full_msg(&m, SIG_QUERY_PEER);
-	proto_encode(&m, key, buf, sizeof(buf), &len);
-	proto_open(buf, len, key, NOW, &d);
-	ok(d.vip.plen == 32, "query: VIP without plen is a host prefix");
-
-	/* IPv6 VIP */
-	full_msg(&m, SIG_REGISTER);
-	m.vip.af = AF_INET6;
-	inet_pton(AF_INET6, "fd00:1::7", m.vip.addr);
-	m.vip.plen = 128;
-	proto_encode(&m, key, buf, sizeof(buf), &len);
-	ok(proto_open(buf, len, key, NOW, &d) == SIG_OK &&
-	    same_fields(&m, &d), "register with an IPv6 VIP");
-
-	/* encoder refuses what it cannot carry */
-	full_msg(&m, SIG_REGISTER);
-	m.cluster[0] = '\0';
-	ok(proto_encode(&m, key, buf, sizeof(buf), &len) == SIG_R_MALFORMED,
-	    "encode refuses an empty cluster");
-	full_msg(&m, 9);
-	ok(proto_encode(&m, key, buf, sizeof(buf), &len) ==
-	    SIG_R_UNKNOWN_TYPE, "encode refuses type 9");
+	ok(i > SIG_TYPE_MAX, "no type seals in the wrong direction");
+	proto_init_msg(&m, 10, 1);
+	ok(proto_seal(&m, SIG_KIND_DOWN, NULL, NULL, ck.down, NULL, d,
+	    sizeof(d), &len) == SIG_R_UNKNOWN_TYPE, "unknown type refused");
 }
 
 static void
-test_size(void)
+test_sealed(void)
 {
-	struct sig_msg	 m, d;
-	uint8_t		 buf[4096];
-	size_t		 len;
-	uint32_t	 i, fit;
+	static struct sig_rx	 rx;
+	struct sig_msg		 m;
+	uint8_t			 d[SIG_MAXDGRAM + 8], e[SIG_MAXDGRAM + 8];
+	uint8_t			 other[32];
+	size_t			 len, i;
+	int			 bad = 0;
 
-	full_msg(&m, SIG_HEARTBEAT_ACK);
-	m.npeers = SIG_MAX_PEERS;
-	for (i = 0; i < m.npeers; i++)
-		fill_peer(&m.peers[i], i, 1);
-	ok(proto_encode(&m, key, buf, sizeof(buf), &len) == SIG_R_TOO_BIG,
-	    "24 IPv6 peers do not fit in 1200 bytes");
-	while (proto_encode(&m, key, buf, sizeof(buf), &len) ==
-	    SIG_R_TOO_BIG)
-		m.npeers--;
-	fit = m.npeers;
-	ok(len <= SIG_MAXDGRAM && fit > 10, "%u IPv6 peers fit (%zu bytes)",
-	    fit, len);
-	ok(proto_open(buf, len, key, NOW, &d) == SIG_OK && d.npeers == fit,
-	    "the largest message decodes");
-
-	/* the densest peers possible: IPv4, port < 24 */
-	for (i = 0; i < SIG_MAX_PEERS; i++) {
-		fill_peer(&m.peers[i], i, 0);
-		m.peers[i].port = 1;
+	proto_init_msg(&m, SIG_DEREGISTER, clk.wall_us);
+	memset(m.pubkey, 0xaa, 32);
+	proto_seal(&m, SIG_KIND_UP, "alpha", namekey, ck.up, namekey, d,
+	    SIG_MAXDGRAM, &len);
+	ok(proto_open_name(&rx, d, len, namekey) == SIG_OK &&
+	    proto_open_body(&rx, ck.up) == SIG_OK, "DEREGISTER opens");
+	/* any flipped bit: the name box or the body fails */
+	for (i = 0; i < len; i++) {
+		memcpy(e, d, len);
+		e[i] ^= 0x20;
+		if (proto_open_name(&rx, e, len, namekey) == SIG_OK &&
+		    proto_open_body(&rx, ck.up) == SIG_OK)
+			bad++;
 	}
-	m.npeers = SIG_MAX_PEERS;
-	while (proto_encode(&m, key, buf, sizeof(buf), &len) ==
-	    SIG_R_TOO_BIG)
-		m.npeers--;
-	ok(m.npeers < SIG_MAX_PEERS, "at most %u peers fit, below the "
-	    "decoder's limit of %u", m.npeers, SIG_MAX_PEERS);
-
-	/* oversize on receipt */
-	memset(buf, 0, sizeof(buf));
-	buf[0] = SIG_VERSION;
-	buf[1] = SIG_HEARTBEAT;
-	ok(proto_open(buf, SIG_MAXDGRAM + 1, key, NOW, &d) == SIG_R_TOO_BIG,
-	    "1201 bytes: too_big");
-	ok(proto_decode(buf, 4000, &d) == SIG_R_TOO_BIG,
-	    "decode of 4000 bytes: too_big");
+	ok(bad == 0, "every flipped byte is refused (%d opened)", bad);
+	ok(proto_open_name(&rx, d, len - 1, namekey) != SIG_OK ||
+	    proto_open_body(&rx, ck.up) != SIG_OK, "truncated refused");
+	memset(other, 9, sizeof(other));
+	ok(proto_open_name(&rx, d, len, other) == SIG_R_BAD_MAC,
+	    "another secret: bad_mac on the name box");
+	ok(proto_open_name(&rx, d, len, namekey) == SIG_OK &&
+	    proto_open_body(&rx, ck.down) == SIG_R_BAD_MAC,
+	    "the down key does not open an up body");
+	ok(proto_open_down(&rx, d, len, ck.down) == SIG_R_UNKNOWN_TYPE,
+	    "an up datagram is not a down one");
+	memcpy(e, d, len);
+	e[0] = 1;
+	ok(proto_open_name(&rx, e, len, namekey) == SIG_R_MALFORMED,
+	    "version 1 is malformed");
+	memset(e, 0, sizeof(e));
+	e[0] = 2;
+	e[1] = 1;
+	ok(proto_open_name(&rx, e, SIG_MAXDGRAM + 1, namekey) ==
+	    SIG_R_TOO_BIG, "1201 bytes: too_big");
+	for (i = 0; i < SIG_MINUP; i++)
+		if (proto_open_name(&rx, e, i, namekey) != SIG_R_MALFORMED)
+			break;
+	ok(i == SIG_MINUP, "every length below %d is malformed",
+	    SIG_MINUP);
+	e[SIG_HDRLEN] = 200;
+	ok(proto_open_name(&rx, e, 300, namekey) == SIG_R_MALFORMED,
+	    "name box longer than a name: malformed");
+	e[SIG_HDRLEN] = 3;
+	ok(proto_open_name(&rx, e, 300, namekey) == SIG_R_MALFORMED,
+	    "name box shorter than its tag: malformed");
+	ok(proto_open_down(&rx, e, 10, ck.down) == SIG_R_MALFORMED,
+	    "short down datagram: malformed");
 }
 
-static void
-test_tag(void)
+/* Seal a hand-made plaintext body with the down key and decode it. */
+static int
+body(const uint8_t *b, size_t blen)
 {
-	struct sig_msg	 m, d;
-	uint8_t		 buf[SIG_MAXDGRAM], c[SIG_MAXDGRAM];
-	size_t		 len, i, l;
-	int		 bit, allbad = 1, allmac = 1, rv;
+	static struct sig_msg	 m;
 
-	full_msg(&m, SIG_REGISTER_ACK);
-	proto_encode(&m, key, buf, sizeof(buf), &len);
-	for (i = 0; i < len; i++)
-		for (bit = 0; bit < 8; bit++) {
-			memcpy(c, buf, len);
-			c[i] ^= 1 << bit;
-			rv = proto_open(c, len, key, NOW, &d);
-			if (rv == SIG_OK)
-				allbad = 0;
-			/* header flips may fail earlier, for their reason */
-			if (i >= SIG_HDRLEN && rv != SIG_R_BAD_MAC)
-				allmac = 0;
-		}
-	ok(allbad, "every flipped bit of %zu bytes is refused", len);
-	ok(allmac, "flips in body and tag are bad_mac");
-	c[0] = 2;
-	memcpy(c + 1, buf + 1, len - 1);
-	ok(proto_open(c, len, key, NOW, &d) == SIG_R_MALFORMED,
-	    "version 2: malformed");
-	memcpy(c, buf, len);
-	c[1] = 9;
-	ok(proto_open(c, len, key, NOW, &d) == SIG_R_UNKNOWN_TYPE,
-	    "type 9: unknown_type");
-	c[1] = 0;
-	ok(proto_open(c, len, key, NOW, &d) == SIG_R_UNKNOWN_TYPE,
-	    "type 0: unknown_type");
-
-	ok(proto_open(buf, len, otherkey, NOW, &d) == SIG_R_BAD_MAC,
-	    "wrong key: bad_mac");
-	for (allbad = 1, l = 0; l < len; l++)
-		if (proto_open(buf, l, key, NOW, &d) == SIG_OK)
-			allbad = 0;
-	ok(allbad, "every truncation is refused");
-	ok(proto_open(buf, len - 1, key, NOW, &d) == SIG_R_BAD_MAC,
-	    "one byte short: bad_mac");
-	ok(proto_open(buf, 10, key, NOW, &d) == SIG_R_MALFORMED,
-	    "shorter than a tag: malformed");
-	memcpy(c, buf, len);
-	c[len] = 0;
-	ok(proto_open(c, len + 1, key, NOW, &d) == SIG_R_BAD_MAC,
-	    "one byte more: bad_mac");
-}
-
-static void
-test_time(void)
-{
-	struct sig_msg	 m, d;
-	uint8_t		 buf[SIG_MAXDGRAM];
-	size_t		 len;
-
-	full_msg(&m, SIG_HEARTBEAT);
-	m.timestamp = NOW - 61;
-	proto_encode(&m, key, buf, sizeof(buf), &len);
-	ok(proto_open(buf, len, key, NOW, &d) == SIG_R_STALE, "61 s old: stale");
-	m.timestamp = NOW + 61;
-	proto_encode(&m, key, buf, sizeof(buf), &len);
-	ok(proto_open(buf, len, key, NOW, &d) == SIG_R_STALE,
-	    "61 s ahead: stale");
-	m.timestamp = NOW - 60;
-	proto_encode(&m, key, buf, sizeof(buf), &len);
-	ok(proto_open(buf, len, key, NOW, &d) == SIG_OK, "60 s old: fine");
-	m.timestamp = NOW + 60;
-	proto_encode(&m, key, buf, sizeof(buf), &len);
-	ok(proto_open(buf, len, key, NOW, &d) == SIG_OK, "60 s ahead: fine");
-	m.timestamp = UINT64_MAX;
-	proto_encode(&m, key, buf, sizeof(buf), &len);
-	ok(proto_open(buf, len, key, NOW, &d) == SIG_R_STALE,
-	    "timestamp 2^64-1: stale");
-	m.timestamp = 0;
-	proto_encode(&m, key, buf, sizeof(buf), &len);
-	ok(proto_open(buf, len, key, NOW, &d) == SIG_R_STALE,
-	    "timestamp 0: stale");
+	return proto_decode(b, blen, SIG_KIND_DOWN, &m);
 }
 
 static void
 test_cbor(void)
 {
-	struct raw	 r;
-	uint8_t		 pk[32];
-	int		 i;
+	static struct sig_msg	 m;
+	uint8_t			 b[2048];
+	size_t			 n, i;
 
-	memset(pk, 0xaa, sizeof(pk));
+	/* NAK: {0: 6, 6: 1, 8: 1, 9: 1, 31: h'00..'} */
+	static const uint8_t nak[] = { 0xa5, 0x00, 0x06, 0x06, 0x01, 0x08,
+	    0x01, 0x09, 0x01, 0x18, 0x1f, 0x50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0, 0, 0, 0, 0 };
 
-	hb_start(&r, 0);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_OK, "hand-built heartbeat");
+	ok(body(nak, sizeof(nak)) == SIG_OK, "hand-made NAK decodes");
+	ok(proto_decode(nak, sizeof(nak), SIG_KIND_UP, &m) ==
+	    SIG_R_UNKNOWN_TYPE, "a NAK in an up datagram: unknown_type");
+	memcpy(b, nak, sizeof(nak));
+	b[2] = 0x0a;
+	ok(body(b, sizeof(nak)) == SIG_R_UNKNOWN_TYPE, "type 10: unknown");
+	b[2] = 0x06;
+	b[sizeof(nak)] = 0;
+	ok(body(b, sizeof(nak) + 1) == SIG_R_MALFORMED, "trailing byte");
+	ok(body(b, sizeof(nak) - 1) == SIG_R_MALFORMED, "truncated");
+	for (i = 0; i < sizeof(nak); i++)
+		if (body(nak, i) != SIG_R_MALFORMED)
+			break;
+	ok(i == sizeof(nak), "every truncation is malformed");
+	b[7] = 0x06;		/* key 9 -> 6 again */
+	ok(body(b, sizeof(nak)) == SIG_R_MALFORMED, "duplicate key");
+	memcpy(b, nak, sizeof(nak));
+	b[0] = 0xbf;
+	ok(body(b, sizeof(nak)) == SIG_R_MALFORMED, "indefinite map");
+	b[0] = 0xa4;		/* no auth */
+	ok(body(b, sizeof(nak) - 19) == SIG_R_MALFORMED, "auth missing");
+	/* auth not last: {31: h'', 0: 6, ...} */
+	n = 0;
+	b[n++] = 0xa5;
+	b[n++] = 0x18;
+	b[n++] = 0x1f;
+	b[n++] = 0x50;
+	memset(b + n, 0, 16);
+	n += 16;
+	memcpy(b + n, nak + 1, 8);
+	n += 8;
+	ok(body(b, n) == SIG_R_MALFORMED, "auth not last");
+	memcpy(b, nak, sizeof(nak));
+	b[12] = 0x4f;		/* auth of 15 bytes */
+	ok(body(b, sizeof(nak) - 1) == SIG_R_MALFORMED, "short auth");
+	b[12] = 0x50;
+	b[8] = 0x3a;		/* status negative */
+	ok(body(b, sizeof(nak)) == SIG_R_MALFORMED, "negative status");
+	b[8] = 0x61;		/* status text */
+	ok(body(b, sizeof(nak)) == SIG_R_MALFORMED, "mistyped status");
 
-	/* unknown keys, even structured ones, are skipped */
-	hb_start(&r, 2);
-	R_UINT(&r, 99);
-	R_ARRAY(&r, 2);
-	R_MAP(&r, 1);
-	R_UINT(&r, 1);
-	r_text(&r, "x", 1);
-	r_byte(&r, 0xf5);			/* true */
-	R_UINT(&r, 1000000);
-	r_byte(&r, 0xc1);			/* tag 1 */
-	R_UINT(&r, 5);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_OK, "unknown keys ignored");
+	/* unknown keys are skipped, up to the nesting limit */
+	n = 0;
+	b[n++] = 0xa6;
+	b[n++] = 0x18;
+	b[n++] = 20;		/* key 20: [[[1]]] */
+	b[n++] = 0x81;
+	b[n++] = 0x81;
+	b[n++] = 0x81;
+	b[n++] = 0x01;
+	memcpy(b + n, nak + 1, sizeof(nak) - 1);
+	n += sizeof(nak) - 1;
+	ok(body(b, n) == SIG_OK, "unknown key with nesting 3 skipped");
+	memmove(b + 7, b + 4, n - 4);
+	b[4] = b[5] = b[6] = 0x81;
+	n += 3;
+	ok(body(b, n) == SIG_R_MALFORMED, "nesting 6: malformed");
 
-	/* nesting too deep inside an unknown key */
-	hb_start(&r, 1);
-	R_UINT(&r, 50);
-	for (i = 0; i < 10; i++)
-		R_ARRAY(&r, 1);
-	R_UINT(&r, 0);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "nesting of 10: malformed");
-	hb_start(&r, 1);
-	R_UINT(&r, 50);
-	for (i = 0; i < 1000; i++)
-		R_ARRAY(&r, 1);
-	R_UINT(&r, 0);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "nesting of 1000: malformed");
-	hb_start(&r, 1);
-	R_UINT(&r, 50);
-	for (i = 0; i < 100; i++)
-		r_byte(&r, 0xc1);
-	R_UINT(&r, 0);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "100 nested tags: malformed");
+	/* a map of 33 entries */
+	n = 0;
+	b[n++] = 0xb8;
+	b[n++] = 33;
+	for (i = 0; i < 33; i++) {
+		b[n++] = 0x18;
+		b[n++] = 32 + i;
+		b[n++] = 0;
+	}
+	ok(body(b, n) == SIG_R_MALFORMED, "33 map entries: malformed");
+	/* a huge declared array in an unknown key */
+	n = 0;
+	b[n++] = 0xa1;
+	b[n++] = 0x18;
+	b[n++] = 40;
+	b[n++] = 0x9b;
+	memset(b + n, 0xff, 8);
+	n += 8;
+	ok(body(b, n) == SIG_R_MALFORMED, "2^64-1 declared items");
+	b[0] = 0x81;
+	ok(body(b, 1) == SIG_R_MALFORMED, "not a map");
+	ok(body(b, 0) == SIG_R_MALFORMED, "empty body");
+}
 
-	/* wrong types */
-	r.n = 0;
-	R_MAP(&r, 4);
-	R_UINT(&r, SIG_K_CLUSTER);
-	r_bytes(&r, "alpha", 5);
-	R_UINT(&r, SIG_K_PUBKEY);
-	r_bytes(&r, pk, 32);
-	R_UINT(&r, SIG_K_TIME);
-	R_UINT(&r, NOW);
-	R_UINT(&r, SIG_K_NONCE);
-	r_bytes(&r, pk, 16);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "cluster as bytes: malformed");
+/* A PEER_INFO body with the given peers array bytes. */
+static int
+peers_body(const uint8_t *arr, size_t alen)
+{
+	uint8_t	 b[2048];
+	size_t	 n = 0;
 
-	r.n = 0;
-	R_MAP(&r, 4);
-	R_UINT(&r, SIG_K_CLUSTER);
-	r_text(&r, "alpha", 5);
-	R_UINT(&r, SIG_K_PUBKEY);
-	r_bytes(&r, pk, 31);
-	R_UINT(&r, SIG_K_TIME);
-	R_UINT(&r, NOW);
-	R_UINT(&r, SIG_K_NONCE);
-	r_bytes(&r, pk, 16);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "31-byte public key: malformed");
+	b[n++] = 0xa6;
+	b[n++] = 0x00;
+	b[n++] = 0x08;		/* PEER_INFO */
+	b[n++] = 0x03;
+	b[n++] = 0x44;
+	memset(b + n, 10, 4);
+	n += 4;
+	b[n++] = 0x06;
+	b[n++] = 0x01;
+	b[n++] = 0x07;
+	memcpy(b + n, arr, alen);
+	n += alen;
+	b[n++] = 0x08;
+	b[n++] = 0x01;
+	b[n++] = 0x18;
+	b[n++] = 0x1f;
+	b[n++] = 0x50;
+	memset(b + n, 0, 16);
+	n += 16;
+	return body(b, n);
+}
 
-	hb_start(&r, 1);
-	R_UINT(&r, SIG_K_PORT);
-	R_UINT(&r, 65536);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "port 65536: malformed");
-	hb_start(&r, 1);
-	R_UINT(&r, SIG_K_PORT);
-	R_UINT(&r, 0);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "port 0: malformed");
-	hb_start(&r, 1);
-	R_UINT(&r, SIG_K_VIP);
-	r_bytes(&r, pk, 5);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "5-byte VIP: malformed");
-	hb_start(&r, 2);
-	R_UINT(&r, SIG_K_VIP);
-	r_bytes(&r, pk, 4);
-	R_UINT(&r, SIG_K_PLEN);
-	R_UINT(&r, 33);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "IPv4 VIP with /33: malformed");
-	hb_start(&r, 1);
-	R_UINT(&r, SIG_K_STATUS);
-	r_byte(&r, 0x20);			/* -1 */
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "negative status: malformed");
-	hb_start(&r, 1);
-	R_UINT(&r, SIG_K_STATUS);
-	R_UINT(&r, 1ULL << 40);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "status 2^40: malformed");
-	hb_start(&r, 1);
-	r_byte(&r, 0x20);			/* key -1 */
-	R_UINT(&r, 0);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "negative key: malformed");
-	hb_start(&r, 1);
-	r_text(&r, "k", 1);
-	R_UINT(&r, 0);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "text key: malformed");
-	hb_start(&r, 1);
-	R_UINT(&r, SIG_K_TIME);
-	R_UINT(&r, NOW);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "duplicate key: malformed");
-	hb_start(&r, 0);
-	r_byte(&r, 0x00);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "trailing byte: malformed");
+static void
+test_entries(void)
+{
+	uint8_t		 a[2048], e[SIG_ENTRYMAX];
+	struct sig_peer	 p;
+	size_t		 n;
+	int		 l, i;
 
-	r.n = 0;
-	R_MAP(&r, 4);
-	R_UINT(&r, SIG_K_CLUSTER);
-	r_text(&r, "al\0ha", 5);
-	R_UINT(&r, SIG_K_PUBKEY);
-	r_bytes(&r, pk, 32);
-	R_UINT(&r, SIG_K_TIME);
-	R_UINT(&r, NOW);
-	R_UINT(&r, SIG_K_NONCE);
-	r_bytes(&r, pk, 16);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "cluster with a NUL: malformed");
-	r.n = 0;
-	R_MAP(&r, 4);
-	R_UINT(&r, SIG_K_CLUSTER);
-	r_text(&r, "0123456789012345678901234567890123456789012345678901234"
-	    "567890123", 64);
-	R_UINT(&r, SIG_K_PUBKEY);
-	r_bytes(&r, pk, 32);
-	R_UINT(&r, SIG_K_TIME);
-	R_UINT(&r, NOW);
-	R_UINT(&r, SIG_K_NONCE);
-	r_bytes(&r, pk, 16);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "64-byte cluster: malformed");
+	peer4(&p, 5);
+	l = proto_entry_encode(&p, e, sizeof(e));
+	ok(l == 49, "IPv4 entry takes 49 bytes (%d)", l);
+	peer6(&p, 5);
+	ok(proto_entry_encode(&p, e, sizeof(e)) == 73, "IPv6 entry 73");
+	p.removed = 1;
+	ok(proto_entry_encode(&p, e, sizeof(e)) == 35, "removal 35");
+	peer4(&p, 5);
+	p.port = 0;
+	ok(proto_entry_encode(&p, e, sizeof(e)) == -1, "port 0 refused");
 
-	/* missing required key */
-	r.n = 0;
-	R_MAP(&r, 3);
-	R_UINT(&r, SIG_K_CLUSTER);
-	r_text(&r, "alpha", 5);
-	R_UINT(&r, SIG_K_PUBKEY);
-	r_bytes(&r, pk, 32);
-	R_UINT(&r, SIG_K_TIME);
-	R_UINT(&r, NOW);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "no nonce: malformed");
-	hb_start(&r, 0);
-	ok(open_raw(SIG_REGISTER, &r) == SIG_R_MALFORMED,
-	    "register without VIP, plen, port: malformed");
+	peer4(&p, 5);
+	a[0] = 0x81;
+	l = proto_entry_encode(&p, a + 1, sizeof(a) - 1);
+	ok(peers_body(a, 1 + l) == SIG_OK, "one entry decodes");
+	a[1] = 0x83;		/* [pk, vip, plen] */
+	ok(peers_body(a, 1 + l - 8) == SIG_R_MALFORMED, "entry of 3");
+	a[1] = 0x82;
+	ok(peers_body(a, 1 + l - 10) == SIG_R_MALFORMED, "entry of 2");
+	a[1] = 0x85;		/* a fifth item is skipped */
+	a[1 + l] = 0xf6;
+	ok(peers_body(a, 2 + l) == SIG_OK, "entry of 5: extra skipped");
+	a[1] = 0x84;
+	a[l - 1] = a[l] = 0;	/* port 0 */
+	ok(peers_body(a, 1 + l) == SIG_R_MALFORMED, "endpoint port 0");
+	peer4(&p, 5);
+	proto_entry_encode(&p, a + 1, sizeof(a) - 1);
+	a[1 + 35 + 5] = 33;	/* plen 33 on IPv4 */
+	ok(peers_body(a, 1 + l) == SIG_R_MALFORMED, "plen 33 on IPv4");
 
-	/* huge declared lengths */
-	hb_start(&r, 1);
-	R_UINT(&r, 77);
-	r_byte(&r, 0x5b);			/* bytes, 8-byte length */
-	for (i = 0; i < 8; i++)
-		r_byte(&r, i == 0 ? 0x7f : 0xff);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "byte string of 2^63 bytes: malformed");
-	hb_start(&r, 1);
-	R_UINT(&r, 77);
-	r_byte(&r, 0x9b);			/* array, 8-byte count */
-	for (i = 0; i < 8; i++)
-		r_byte(&r, 0xff);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "array of 2^64-1 items: malformed");
-	r.n = 0;
-	r_byte(&r, 0xbb);			/* map, 8-byte count */
-	for (i = 0; i < 8; i++)
-		r_byte(&r, 0xff);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "top map of 2^64-1 pairs: malformed");
-	hb_start(&r, 1);
-	R_UINT(&r, SIG_K_PEERS);
-	R_ARRAY(&r, 1000000);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "peers array of a million: malformed");
-	hb_start(&r, 1);
-	R_UINT(&r, SIG_K_PEERS);
-	R_ARRAY(&r, SIG_MAX_PEERS + 1);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "peers array of 25: malformed");
-	hb_start(&r, 1);
-	R_UINT(&r, SIG_K_PEERS);
-	R_ARRAY(&r, 1);
-	R_MAP(&r, 1);
-	R_UINT(&r, SIG_K_PUBKEY);
-	r_bytes(&r, pk, 32);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "peer without VIP: malformed");
+	/* 41 removals: one too many */
+	n = 0;
+	a[n++] = 0x98;
+	a[n++] = 41;
+	for (i = 0; i < 41; i++) {
+		a[n++] = 0x81;
+		a[n++] = 0x58;
+		a[n++] = 32;
+		memset(a + n, i, 32);
+		n += 32;
+	}
+	ok(peers_body(a, n) == SIG_R_MALFORMED, "41 entries: malformed");
+	a[1] = 40;
+	ok(peers_body(a, n - 35) == SIG_OK, "40 entries decode");
+}
 
-	/* indefinite lengths */
-	r.n = 0;
-	r_byte(&r, 0xbf);			/* indefinite map */
-	R_UINT(&r, SIG_K_CLUSTER);
-	r_text(&r, "alpha", 5);
-	r_byte(&r, 0xff);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "indefinite map: malformed");
-	hb_start(&r, 1);
-	R_UINT(&r, 60);
-	r_byte(&r, 0x5f);			/* indefinite bytes */
-	r_bytes(&r, pk, 2);
-	r_byte(&r, 0xff);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "indefinite byte string: malformed");
-	r.n = 0;
-	R_ARRAY(&r, 0);
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "body is an array: malformed");
-	r.n = 0;
-	r_byte(&r, 0x1c);			/* reserved additional info */
-	ok(open_raw(SIG_HEARTBEAT, &r) == SIG_R_MALFORMED,
-	    "reserved head: malformed");
+/* A part filled to the budget with the largest entries fits. */
+static void
+test_budget(void)
+{
+	struct sig_msg	 m;
+	struct sig_peer	 p;
+	uint8_t		 raw[SIG_MAXDGRAM], d[SIG_MAXDGRAM], key[32];
+	size_t		 budget = proto_answer_budget(), rawlen = 0, len;
+	uint32_t	 n = 0;
+	int		 l, rv;
+
+	ok(budget > 900 && budget < SIG_MAXDGRAM, "answer budget %zu",
+	    budget);
+	peer6(&p, 1);
+	p.vip.plen = 128;
+	while (n < SIG_MAX_PEERS) {
+		memset(p.pubkey, n, 32);
+		l = proto_entry_encode(&p, raw + rawlen, sizeof(raw) - rawlen);
+		if (rawlen + l > budget)
+			break;
+		rawlen += l;
+		n++;
+	}
+	proto_init_msg(&m, SIG_REGISTER_ACK, UINT64_MAX);
+	m.re = m.epoch = m.from = m.to = m.base = UINT64_MAX;
+	m.flags = UINT32_MAX;
+	m.fields = SIG_F(SIG_K_BASE);
+	m.raw = raw;
+	m.rawlen = rawlen;
+	m.nraw = n;
+	memset(key, 1, sizeof(key));
+	rv = proto_seal(&m, SIG_KIND_DOWN, NULL, NULL, ck.down, key, d,
+	    sizeof(d), &len);
+	ok(rv == SIG_OK && len <= SIG_MAXDGRAM,
+	    "%u IPv6 peers at the budget seal into %zu bytes", n, len);
+	ok(n >= 13, "at least 13 IPv6 peers per part (%u)", n);
+}
+
+static void
+test_time(void)
+{
+	struct sig_msg		 m;
+	struct sig_clock	 c = clk;
+	uint64_t		 last = 0, t1, t2;
+
+	t1 = proto_next_time(&last, &c);
+	t2 = proto_next_time(&last, &c);
+	ok(t2 == t1 + 1, "time strictly increasing at a fixed clock");
+	memset(&m, 0, sizeof(m));
+	m.time = c.wall_us;
+	ok(proto_check_time(&m, &c) == SIG_OK, "now is fresh");
+	m.time = c.wall_us - 60000000ULL;
+	ok(proto_check_time(&m, &c) == SIG_OK, "60 s old is fresh");
+	m.time--;
+	ok(proto_check_time(&m, &c) == SIG_R_STALE, "60 s + 1 us: stale");
+	m.time = c.wall_us + 60000001ULL;
+	ok(proto_check_time(&m, &c) == SIG_R_STALE, "from the future: stale");
+	m.time = UINT64_MAX;
+	ok(proto_check_time(&m, &c) == SIG_R_STALE, "UINT64_MAX: stale");
+	c.wall_us = 0;
+	ok(proto_clock_us(&c) == WALL0 * 1000000, "seconds as microseconds");
+}
+
+static void
+test_ptab(void)
+{
+	struct ptab	 t;
+	struct ptab_ent	*e;
+	struct sig_peer	 p;
+	static uint8_t	 in[5000];
+	int		 i, k, bad = 0, n = 0;
+
+	ptab_init(&t, 4000);
+	memset(&p, 0, sizeof(p));
+	srandom(7);
+	for (i = 0; i < 50000; i++) {
+		k = random() % 5000;
+		memset(p.pubkey, 0, 32);
+		memcpy(p.pubkey, &k, sizeof(k));
+		if (random() % 3 == 0) {
+			if (ptab_del(&t, p.pubkey) != in[k])
+				bad++;
+			n -= in[k];
+			in[k] = 0;
+		} else if (ptab_put(&t, &p, i, 0) == 0) {
+			n += !in[k];
+			in[k] = 1;
+		} else if (in[k] || n < 4000)
+			bad++;
+	}
+	for (k = 0; k < 5000; k++) {
+		memset(p.pubkey, 0, 32);
+		memcpy(p.pubkey, &k, sizeof(k));
+		if ((ptab_get(&t, p.pubkey) != NULL) != in[k])
+			bad++;
+	}
+	ok(bad == 0 && (int)t.pt_n == n, "50000 random operations agree "
+	    "with a reference (%d bad, %zu in)", bad, t.pt_n);
+	ok(t.pt_n <= 4000, "never more than the maximum");
+	k = 0;
+	PTAB_FOREACH(e, &t)
+		k++;
+	ok(k == n, "iteration sees every entry");
+	ptab_free(&t);
 }
 
 int
@@ -594,12 +558,14 @@ main(void)
 {
 	if (sodium_init() == -1)
 		return 1;
-	memset(key, 0x11, sizeof(key));
-	memset(otherkey, 0x22, sizeof(otherkey));
+	setup();
+	test_keys();
 	test_roundtrip();
-	test_size();
-	test_tag();
-	test_time();
+	test_sealed();
 	test_cbor();
+	test_entries();
+	test_budget();
+	test_time();
+	test_ptab();
 	return tap_done();
 }
