@@ -69,11 +69,13 @@ static const struct proc_dispatch metricsd_table[] = {
  * created after the sandbox (epoll, the signal pipe, the set-id check
  * of evutil_getenv), clients are accepted, and evbuffer sizes reads
  * with ioctl(FIONREAD), the only ioctl metricsd_ioctl_filter lets by.
+ * glibc's qsort() calls sysinfo (for the memory size) once the array
+ * of samples it sorts passes 1 kB, some 40 samples.
  */
 static const int metricsd_syscalls[] = {
 	SCMP_SYS(accept4), SCMP_SYS(epoll_create1), SCMP_SYS(pipe2),
 	SCMP_SYS(ioctl), SCMP_SYS(getuid), SCMP_SYS(geteuid),
-	SCMP_SYS(getgid), SCMP_SYS(getegid),
+	SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(sysinfo),
 	-1
 };
 

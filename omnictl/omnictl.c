@@ -28,6 +28,8 @@ usage(void)
 	    "commands:\n"
 	    "  show peers [address[/prefixlen]]\n"
 	    "  show interface\n"
+	    "  show nucleus\n"
+	    "  show status\n"
 	    "  reload\n"
 	    "  log verbose | brief\n");
 	exit(1);
@@ -140,6 +142,22 @@ iface_valid(const struct iface_info *ii)
 	    ii->nnuclei >= 0 && ii->nnuclei <= OMNI_MAX_NUCLEI;
 }
 
+static int
+nucleus_valid(const struct ctl_nucleus *n)
+{
+	return omni_str_valid(n->ifname, sizeof(n->ifname)) &&
+	    (n->kind == CTL_NUCLEUS_EDGE || n->kind == CTL_NUCLEUS_LOCAL) &&
+	    (n->addr.sa.sa_family == AF_INET ||
+	    n->addr.sa.sa_family == AF_INET6);
+}
+
+static int
+status_valid(const struct ctl_status *s)
+{
+	return omni_str_valid(s->version, sizeof(s->version)) &&
+	    omni_str_valid(s->problem, sizeof(s->problem));
+}
+
 /*
  * Handle one reply.  Returns 1 at the end of the answer, 0 to read
  * on; anything unexpected is fatal.
@@ -169,6 +187,25 @@ reply_handle(enum actions a, const struct output *out, struct imsg *im,
 		if (!iface_valid(im->data))
 			die("bad interface record from omnid");
 		out->iface(im->data);
+		return 0;
+	case IMSG_CTL_NUCLEUS:
+		if (a != ACT_SHOW_NUCLEUS || im->hdr.len !=
+		    sizeof(struct ctl_nucleus))
+			break;
+		if (!nucleus_valid(im->data))
+			die("bad nucleus record from omnid");
+		out->nucleus(im->data, time(NULL));
+		return 0;
+	case IMSG_CTL_STATUS:
+		if (a != ACT_SHOW_STATUS || im->hdr.len !=
+		    sizeof(struct ctl_status))
+			break;
+		if (!status_valid(im->data))
+			die("bad status record from omnid");
+		out->status(im->data, time(NULL));
+		/* For monitoring: the exit status says it all. */
+		if (!((struct ctl_status *)im->data)->healthy)
+			*failed = 1;
 		return 0;
 	case IMSG_CTL_RESULT:
 		if (im->hdr.len != sizeof(res))
@@ -234,6 +271,12 @@ main(int argc, char *argv[])
 		break;
 	case ACT_SHOW_IFACE:
 		r = imsg_compose(&ibuf, IMSG_CTL_SHOW_IFACE, 0, -1, NULL, 0);
+		break;
+	case ACT_SHOW_NUCLEUS:
+		r = imsg_compose(&ibuf, IMSG_CTL_SHOW_NUCLEUS, 0, -1, NULL, 0);
+		break;
+	case ACT_SHOW_STATUS:
+		r = imsg_compose(&ibuf, IMSG_CTL_SHOW_STATUS, 0, -1, NULL, 0);
 		break;
 	case ACT_RELOAD:
 		r = imsg_compose(&ibuf, IMSG_CTL_RELOAD, 0, -1, NULL, 0);

@@ -65,6 +65,57 @@ fmt_age(int64_t when, time_t now, char *buf, size_t len)
 	return buf;
 }
 
+/* A round trip: "-" when nothing measured it. */
+const char *
+fmt_rtt(int64_t us, char *buf, size_t len)
+{
+	if (us < 0)
+		snprintf(buf, len, "-");
+	else if (us < 10000)
+		snprintf(buf, len, "%.2f ms", us / 1000.0);
+	else if (us < 1000000)
+		snprintf(buf, len, "%.1f ms", us / 1000.0);
+	else
+		snprintf(buf, len, "%.2f s", us / 1e6);
+	return buf;
+}
+
+/* A length of time, two units at most: "3d 4h", "5m 12s". */
+const char *
+fmt_duration(int64_t s, char *buf, size_t len)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		snprintf(buf, len, "%" PRId64 "s", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%" PRId64 "m %" PRId64 "s", s / 60,
+		    s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%" PRId64 "h %" PRId64 "m", s / 3600,
+		    s % 3600 / 60);
+	else
+		snprintf(buf, len, "%" PRId64 "d %" PRId64 "h", s / 86400,
+		    s % 86400 / 3600);
+	return buf;
+}
+
+static const char *
+path_name(int path)
+{
+	switch (path) {
+	case PATH_DIRECT:	return "direct";
+	case PATH_RELAYED:	return "relayed";
+	default:		return "none";
+	}
+}
+
+static const char *
+plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 /* The address of a VIP without its prefix length, "-" if unknown. */
 static const char *
 fmt_vip(const struct omni_prefix *p, char *buf, size_t len)
@@ -209,17 +260,26 @@ tt_flush(const char *grouplabel)
 }
 
 static int	text_count;
+/* show nucleus: this host's own nucleus role, printed first. */
+static struct ctl_nucleus text_local;
+static int	text_have_local;
 
 static void
 text_head(enum actions a)
 {
 	static const char	*titles[] = { "VIP", "PUBLIC KEY", "ENDPOINT",
-				    "HANDSHAKE", "RX", "TX" };
-	static const int	 right[] = { 0, 0, 0, 0, 1, 1 };
+				    "PATH", "HANDSHAKE", "RX", "TX", "RTT" };
+	static const int	 right[] = { 0, 0, 0, 0, 0, 1, 1, 1 };
+	static const char	*ntitles[] = { "NUCLEUS", "REACHABLE",
+				    "LAST ANSWER", "RTT" };
+	static const int	 nright[] = { 0, 0, 0, 1 };
 
 	text_count = 0;
+	text_have_local = 0;
 	if (a == ACT_SHOW_PEERS)
-		tt_init(6, titles, right);
+		tt_init(8, titles, right);
+	else if (a == ACT_SHOW_NUCLEUS)
+		tt_init(4, ntitles, nright);
 }
 
 static void
@@ -227,19 +287,66 @@ text_peer(const struct ctl_peer *p, time_t now)
 {
 	char		 vip[INET6_ADDRSTRLEN], key[OMNI_KEY_B64LEN];
 	char		 shortkey[16], ep[OMNI_ADDRSTRLEN], hs[32];
-	char		 rx[32], tx[32];
-	const char	*cells[6];
+	char		 rx[32], tx[32], rtt[32];
+	const char	*cells[8];
 
 	omni_key_to_base64(p->pubkey, key, sizeof(key));
 	snprintf(shortkey, sizeof(shortkey), "%.8s\u2026", key);
 	cells[0] = fmt_vip(&p->vip, vip, sizeof(vip));
 	cells[1] = shortkey;
 	cells[2] = fmt_endpoint(&p->endpoint, ep, sizeof(ep));
-	cells[3] = fmt_age(p->last_handshake, now, hs, sizeof(hs));
-	cells[4] = fmt_size(p->rx_bytes, rx, sizeof(rx));
-	cells[5] = fmt_size(p->tx_bytes, tx, sizeof(tx));
+	cells[3] = path_name(p->path);
+	cells[4] = fmt_age(p->last_handshake, now, hs, sizeof(hs));
+	cells[5] = fmt_size(p->rx_bytes, rx, sizeof(rx));
+	cells[6] = fmt_size(p->tx_bytes, tx, sizeof(tx));
+	cells[7] = fmt_rtt(p->rtt_us, rtt, sizeof(rtt));
 	tt_add(p->ifname, cells);
 	text_count++;
+}
+
+static void
+text_nucleus(const struct ctl_nucleus *n, time_t now)
+{
+	char		 addr[OMNI_ADDRSTRLEN], age[32], rtt[32];
+	const char	*cells[4];
+
+	text_count++;
+	if (n->kind == CTL_NUCLEUS_LOCAL) {
+		text_local = *n;
+		text_have_local = 1;
+		return;
+	}
+	cells[0] = omni_addr_str(&n->addr, addr, sizeof(addr));
+	cells[1] = n->registered ? "yes" : "no";
+	cells[2] = fmt_age(n->last_answer, now, age, sizeof(age));
+	cells[3] = fmt_rtt(n->rtt_us, rtt, sizeof(rtt));
+	tt_add(n->ifname, cells);
+}
+
+/* One line; what is wrong first, since that is what one looks for. */
+static void
+text_status(const struct ctl_status *s, time_t now)
+{
+	char	 up[32];
+
+	printf("%s", s->healthy ? "healthy" : "unhealthy");
+	if (!s->healthy)
+		printf(" (%s)", s->problem);
+	printf(": %u interface%s, %u up, %u registered; %u peer%s, "
+	    "%u direct", s->ifaces, plural(s->ifaces), s->ifaces_up,
+	    s->ifaces_registered, s->peers, plural(s->peers),
+	    s->peers_direct);
+	if (s->nucleus)
+		printf("; nucleus: %u cluster%s, %u edge%s",
+		    s->nucleus_clusters, plural(s->nucleus_clusters),
+		    s->nucleus_edges, plural(s->nucleus_edges));
+	if (s->restarts)
+		printf("; %" PRIu64 " child restart%s", s->restarts,
+		    plural(s->restarts));
+	if (s->started > 0)
+		printf("; up %s", fmt_duration((int64_t)now - s->started, up,
+		    sizeof(up)));
+	printf("\n");
 }
 
 static void
@@ -279,10 +386,8 @@ text_result(enum actions a, const struct ctl_result *r)
 		    a == ACT_RELOAD ? "reload failed: " : "", r->text);
 		return;
 	}
-	if (a == ACT_RELOAD)
-		printf("reload requested\n");
-	else
-		printf("%s\n", r->text);
+	/* omnid answers a reload once it is applied: "reloaded". */
+	printf("%s\n", r->text);
 }
 
 static void
@@ -299,13 +404,32 @@ text_tail(enum actions a)
 		if (text_count == 0)
 			printf("no interfaces\n");
 		break;
+	case ACT_SHOW_NUCLEUS:
+		if (text_count == 0) {
+			printf("no nucleus status (is signald running?)\n");
+			break;
+		}
+		if (text_have_local) {
+			char	 addr[OMNI_ADDRSTRLEN];
+
+			printf("this host is a nucleus on %s: %u cluster%s, "
+			    "%u edge%s\n", omni_addr_str(&text_local.addr,
+			    addr, sizeof(addr)), text_local.clusters,
+			    plural(text_local.clusters), text_local.edges,
+			    plural(text_local.edges));
+			if (text_count > 1)
+				printf("\n");
+		}
+		tt_flush("interface");
+		break;
 	default:
 		break;
 	}
 }
 
 const struct output text_output = {
-	text_head, text_peer, text_iface, text_result, text_tail
+	text_head, text_peer, text_iface, text_nucleus, text_status,
+	text_result, text_tail
 };
 
 /* --- JSON --------------------------------------------------------------- */
@@ -345,15 +469,90 @@ json_kstr(const char *k, const char *v, int comma)
 }
 
 static int	json_count;
+static struct ctl_nucleus json_local;
+static int	json_have_local;
 
 static void
 json_head(enum actions a)
 {
 	json_count = 0;
+	json_have_local = 0;
 	if (a == ACT_SHOW_PEERS)
 		printf("{\"peers\":[");
 	else if (a == ACT_SHOW_IFACE)
 		printf("{\"interfaces\":[");
+	else if (a == ACT_SHOW_NUCLEUS)
+		printf("{\"nuclei\":[");
+}
+
+/* A round trip in milliseconds, or null. */
+static void
+json_rtt(const char *key, int64_t us)
+{
+	if (us < 0)
+		printf(",\"%s\":null", key);
+	else
+		printf(",\"%s\":%.3f", key, us / 1000.0);
+}
+
+static void
+json_nucleus(const struct ctl_nucleus *n, time_t now)
+{
+	char	 addr[OMNI_ADDRSTRLEN];
+
+	if (n->kind == CTL_NUCLEUS_LOCAL) {
+		json_local = *n;
+		json_have_local = 1;
+		return;
+	}
+	printf("%s{", json_count++ ? "," : "");
+	json_kstr("interface", n->ifname, 0);
+	json_kstr("address", omni_addr_str(&n->addr, addr, sizeof(addr)), 1);
+	printf(",\"reachable\":%s", n->registered ? "true" : "false");
+	printf(",\"last_answer\":%" PRId64, n->last_answer > 0 ?
+	    n->last_answer : 0);
+	json_rtt("rtt_ms", n->rtt_us);
+	printf("}");
+}
+
+static void
+json_status(const struct ctl_status *s, time_t now)
+{
+	char	 buf[OMNI_MSGSIZ], *p, *w, *save = NULL;
+	int	 i, n = 0;
+
+	printf("{\"healthy\":%s", s->healthy ? "true" : "false");
+	json_kstr("version", s->version, 1);
+	printf(",\"started\":%" PRId64, s->started > 0 ? s->started : 0);
+	printf(",\"interfaces\":%u,\"interfaces_up\":%u,"
+	    "\"interfaces_registered\":%u,\"peers\":%u,"
+	    "\"peers_direct\":%u", s->ifaces, s->ifaces_up,
+	    s->ifaces_registered, s->peers, s->peers_direct);
+	printf(",\"nucleus\":%s", s->nucleus ? "true" : "false");
+	printf(",\"nucleus_clusters\":%u,\"nucleus_edges\":%u",
+	    s->nucleus_clusters, s->nucleus_edges);
+	printf(",\"children\":{");
+	for (i = 0; i < PROC_MAX; i++) {
+		if (!(s->wanted & PROC_BIT(i)))
+			continue;
+		printf("%s\"%s\":%s", n++ ? "," : "", omni_proc_name(i),
+		    s->running & PROC_BIT(i) ? "true" : "false");
+	}
+	printf("},\"child_restarts\":%" PRIu64, s->restarts);
+	/* The daemon joins its reasons with "; ". */
+	printf(",\"problems\":[");
+	strlcpy(buf, s->problem, sizeof(buf));
+	for (n = 0, p = buf; (w = strtok_r(p, ";", &save)) != NULL;
+	    p = NULL) {
+		while (*w == ' ')
+			w++;
+		if (*w == '\0')
+			continue;
+		if (n++)
+			putchar(',');
+		json_str(w);
+	}
+	printf("]}\n");
 }
 
 static void
@@ -376,6 +575,8 @@ json_peer(const struct ctl_peer *p, time_t now)
 		    sizeof(ep)), 1);
 	else
 		printf(",\"endpoint\":null");
+	json_kstr("path", path_name(p->path), 1);
+	json_rtt("rtt_ms", p->rtt_us);
 	printf(",\"latest_handshake\":%" PRId64, p->last_handshake > 0 ?
 	    p->last_handshake : 0);
 	printf(",\"rx_bytes\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 "}",
@@ -415,18 +616,32 @@ static void
 json_result(enum actions a, const struct ctl_result *r)
 {
 	printf("{\"ok\":%s", r->ok ? "true" : "false");
-	json_kstr("message", r->ok && a == ACT_RELOAD ? "reload requested" :
-	    r->text, 1);
+	json_kstr("message", r->text, 1);
 	printf("}\n");
 }
 
 static void
 json_tail(enum actions a)
 {
+	char	 addr[OMNI_ADDRSTRLEN];
+
 	if (a == ACT_SHOW_PEERS || a == ACT_SHOW_IFACE)
 		printf("]}\n");
+	else if (a == ACT_SHOW_NUCLEUS) {
+		printf("],\"nucleus\":");
+		if (!json_have_local) {
+			printf("null}\n");
+			return;
+		}
+		printf("{");
+		json_kstr("listen", omni_addr_str(&json_local.addr, addr,
+		    sizeof(addr)), 0);
+		printf(",\"clusters\":%u,\"edges\":%u}}\n",
+		    json_local.clusters, json_local.edges);
+	}
 }
 
 const struct output json_output = {
-	json_head, json_peer, json_iface, json_result, json_tail
+	json_head, json_peer, json_iface, json_nucleus, json_status,
+	json_result, json_tail
 };

@@ -22,6 +22,8 @@ const struct token parse_main[] = {
 static const struct token t_show[] = {
 	{ KEYWORD,	"peers",	ACT_SHOW_PEERS,	t_show_peers },
 	{ KEYWORD,	"interface",	ACT_SHOW_IFACE,	NULL },
+	{ KEYWORD,	"nucleus",	ACT_SHOW_NUCLEUS, NULL },
+	{ KEYWORD,	"status",	ACT_SHOW_STATUS, NULL },
 	{ ENDTOKEN,	"",		ACT_NONE,	NULL }
 };
 

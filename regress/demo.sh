@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "make demo needs root: it creates network namespaces" >&2
 	exit 1
 fi
-sh "$TOP/regress/adduser.sh" >/dev/null
+sh "$TOP/etc/omni-adduser.sh" >/dev/null
 trap 'lab_cleanup' EXIT
 trap 'exit 130' INT TERM
 # Leftovers of an interrupted earlier demo.

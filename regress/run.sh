@@ -9,6 +9,6 @@ if [ "$(id -u)" != 0 ]; then
 	echo "make check needs root: integration tests use network namespaces" >&2
 	exit 1
 fi
-sh regress/adduser.sh >/dev/null
+sh etc/omni-adduser.sh >/dev/null
 # Arguments: the unit test programs (make passes $(TESTS)).
 exec prove --exec '' ${PROVE_FLAGS:-} "$@" regress/*.t

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -28,6 +29,7 @@
 struct ctl_listener {
 	int			 l_fd;
 	int			 l_readonly;
+	int			 l_nconns;	/* clients of this socket */
 	struct event		 l_ev;
 	struct event		 l_pause;
 };
@@ -46,10 +48,14 @@ struct ctl_conn {
 	TAILQ_ENTRY(ctl_conn)	 c_entry;
 	struct imsgev		 c_iev;
 	uint32_t		 c_id;
-	int			 c_readonly;
+	int			 c_readonly;	/* came on the read-only socket */
+	uid_t			 c_uid;		/* SO_PEERCRED */
+	pid_t			 c_pid;
+	struct ctl_listener	*c_listener;	/* NULL: made by a test */
 	uint32_t		 c_pending;	/* request type in progress */
 	struct ctl_query	*c_query;
 	struct event		 c_timer;	/* reload answer timeout */
+	struct event		 c_idle;	/* no request for too long */
 	int			 c_dead;
 };
 TAILQ_HEAD(ctl_conns, ctl_conn);
@@ -68,6 +74,7 @@ static void	control_closed(struct imsgev *);
 static void	control_conn_drop(struct ctl_conn *);
 static void	control_query_free(struct ctl_query *);
 static void	control_reload_timeout(int, short, void *);
+static void	control_idle(int, short, void *);
 
 #define C	PROC_BIT(PROC_CONTROL)
 static const struct proc_dispatch ctl_table[] = {
@@ -76,6 +83,8 @@ static const struct proc_dispatch ctl_table[] = {
 	{ IMSG_CTL_SHOW_IFACE, C, 0, 0, control_dispatch },
 	{ IMSG_CTL_RELOAD, C, 0, 0, control_dispatch },
 	{ IMSG_CTL_LOG_VERBOSE, C, sizeof(int), 0, control_dispatch },
+	{ IMSG_CTL_SHOW_NUCLEUS, C, 0, 0, control_dispatch },
+	{ IMSG_CTL_SHOW_STATUS, C, 0, 0, control_dispatch },
 	{ 0, 0, 0, 0, NULL }
 };
 #undef C
@@ -170,21 +179,33 @@ control_accept(int fd, short ev, void *arg)
 			log_warn("control accept");
 		return;
 	}
-	if (ctl_nconns >= CTL_MAX_CLIENTS) {
-		log_warnx("control: more than %d clients, refused",
-		    CTL_MAX_CLIENTS);
+	/*
+	 * Each socket has its own limit, so that monitoring on the
+	 * read-only one can never lock root out of the other.
+	 */
+	if (l->l_nconns >= CTL_MAX_CLIENTS) {
+		log_warnx("control: more than %d clients on the %s socket, "
+		    "refused", CTL_MAX_CLIENTS,
+		    l->l_readonly ? "read-only" : "control");
+		close(s);
+		return;
+	}
+	len = sizeof(cred);
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    len != sizeof(cred)) {
+		log_warn("control client refused: SO_PEERCRED");
 		close(s);
 		return;
 	}
 	if ((c = control_conn_new(s, l->l_readonly)) == NULL)
 		return;
-	len = sizeof(cred);
-	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-		log_debug("control client %u: uid %u pid %d%s", c->c_id,
-		    (unsigned)cred.uid, (int)cred.pid,
-		    l->l_readonly ? ", read-only" : "");
-	else
-		log_warn("control client %u: SO_PEERCRED", c->c_id);
+	c->c_uid = cred.uid;
+	c->c_pid = cred.pid;
+	c->c_listener = l;
+	l->l_nconns++;
+	log_debug("control client %u: uid %u pid %d%s", c->c_id,
+	    (unsigned)cred.uid, (int)cred.pid,
+	    l->l_readonly ? ", read-only" : "");
 }
 
 static struct ctl_conn *
@@ -214,7 +235,10 @@ control_conn_new(int fd, int readonly)
 	} while (control_conn_find(ctl_next_id) != NULL);
 	c->c_id = ctl_next_id;
 	c->c_readonly = readonly;
+	c->c_uid = (uid_t)-1;
 	evtimer_set(&c->c_timer, control_reload_timeout, c);
+	evtimer_set(&c->c_idle, control_idle, c);
+	proc_timer(&c->c_idle, CTL_IDLE_TIMEOUT, 0);
 	imsgev_init(&c->c_iev, fd, PROC_CONTROL, ctl_table, control_closed, c);
 	TAILQ_INSERT_TAIL(&ctl_conns, c, c_entry);
 	ctl_nconns++;
@@ -230,11 +254,15 @@ control_conn_cancel(struct ctl_conn *c)
 		c->c_query = NULL;
 	}
 	evtimer_del(&c->c_timer);
+	evtimer_del(&c->c_idle);
 	c->c_pending = 0;
 	if (c->c_iev.ibuf.fd != -1)
 		imsgev_clear(&c->c_iev);
 	TAILQ_REMOVE(&ctl_conns, c, c_entry);
 	ctl_nconns--;
+	if (c->c_listener != NULL)
+		c->c_listener->l_nconns--;
+	c->c_listener = NULL;
 }
 
 /* Close and free now: only outside the client's own dispatch. */
@@ -257,6 +285,26 @@ control_conn_drop(struct ctl_conn *c)
 	c->c_dead = 1;
 	TAILQ_INSERT_TAIL(&ctl_dead, c, c_entry);
 	proc_timer(&ctl_reap_ev, 0, 0);
+}
+
+/*
+ * A client that holds a connection without asking anything (or
+ * without reading its answer) is dropped, so that a few idle or
+ * hostile clients cannot use up CTL_MAX_CLIENTS for good.
+ */
+static void
+control_idle(int fd, short ev, void *arg)
+{
+	struct ctl_conn	*c = arg;
+
+	if (c->c_pending == IMSG_CTL_RELOAD) {
+		/* A reload can take long; its own timer bounds it. */
+		proc_timer(&c->c_idle, CTL_IDLE_TIMEOUT, 0);
+		return;
+	}
+	log_warnx("control client %u (uid %u): idle for %d s, dropped",
+	    c->c_id, (unsigned)c->c_uid, CTL_IDLE_TIMEOUT);
+	control_conn_drop(c);
 }
 
 static void
@@ -351,6 +399,8 @@ control_validate(const struct imsg *im, struct ctl_request *req, char *why,
 		req->cr_show = show;
 		break;
 	case IMSG_CTL_SHOW_IFACE:
+	case IMSG_CTL_SHOW_NUCLEUS:
+	case IMSG_CTL_SHOW_STATUS:
 	case IMSG_CTL_RELOAD:
 		if (im->hdr.len != 0)
 			goto badlen;
@@ -430,6 +480,8 @@ control_peer_send(struct ctl_conn *c, const struct ctl_show *f,
 	struct ctl_peer	 cp;
 
 	memset(&cp, 0, sizeof(cp));
+	/* WireGuard exposes no round trip time; nothing else measures it. */
+	cp.rtt_us = -1;
 	strlcpy(cp.ifname, pi->pi_info.name, sizeof(cp.ifname));
 	if (p != NULL) {
 		memcpy(cp.pubkey, p->p_pubkey, OMNI_KEYLEN);
@@ -445,6 +497,7 @@ control_peer_send(struct ctl_conn *c, const struct ctl_show *f,
 		cp.rx_bytes = ps->rx_bytes;
 		cp.tx_bytes = ps->tx_bytes;
 	}
+	cp.path = status_path(cp.last_handshake, time(NULL));
 	if (f->vip.af != 0 && !peers_prefix_match(&f->vip, &cp.vip))
 		return 0;
 	return control_reply(c, IMSG_CTL_PEER, &cp, sizeof(cp));
@@ -602,14 +655,59 @@ control_show_peers(struct ctl_conn *c, const struct ctl_show *filter)
 	return 0;
 }
 
+/* --- show nucleus / show status ---------------------------------------- */
+
+static int
+control_show_nucleus(struct ctl_conn *c)
+{
+	struct ctl_nucleus	 row;
+	int			 it = 0;
+	time_t			 now = time(NULL);
+
+	while (status_nucleus_next(ctl_engine, now, &it, &row, NULL) == 0)
+		if (control_reply(c, IMSG_CTL_NUCLEUS, &row,
+		    sizeof(row)) == -1)
+			return -1;
+	return control_reply(c, IMSG_CTL_END, NULL, 0);
+}
+
+static int
+control_show_status(struct ctl_conn *c)
+{
+	struct ctl_status	 cs;
+
+	status_fill(ctl_engine, time(NULL), &cs);
+	if (control_reply(c, IMSG_CTL_STATUS, &cs, sizeof(cs)) == -1)
+		return -1;
+	return control_reply(c, IMSG_CTL_END, NULL, 0);
+}
+
 /* --- reload and log level --------------------------------------------- */
+
+/*
+ * May this client change anything?  Not on the read-only socket, and
+ * on the other one only root: the socket's mode lets its group in, and
+ * SO_PEERCRED tells who really connected.
+ */
+static int
+control_may_change(struct ctl_conn *c)
+{
+	if (c->c_readonly)
+		return control_result(c, 0, "permission denied: "
+		    "read-only control socket") == -1 ? -1 : 0;
+	if (c->c_uid != 0)
+		return control_result(c, 0, "permission denied: uid %u is "
+		    "not root", (unsigned)c->c_uid) == -1 ? -1 : 0;
+	return 1;
+}
 
 static int
 control_reload(struct ctl_conn *c)
 {
-	if (c->c_readonly)
-		return control_result(c, 0, "permission denied: "
-		    "read-only control socket");
+	int	 r;
+
+	if ((r = control_may_change(c)) != 1)
+		return r;
 	if (wgctld_to_parent(IMSG_CTL_RELOAD, c->c_id, NULL, 0) == -1)
 		return control_result(c, 0, "cannot reach omnid");
 	c->c_pending = IMSG_CTL_RELOAD;
@@ -649,9 +747,10 @@ control_reload_timeout(int fd, short ev, void *arg)
 static int
 control_log_verbose(struct ctl_conn *c, int v)
 {
-	if (c->c_readonly)
-		return control_result(c, 0, "permission denied: "
-		    "read-only control socket");
+	int	 r;
+
+	if ((r = control_may_change(c)) != 1)
+		return r;
 	/* The parent passes it on to every process, this one included. */
 	if (wgctld_to_parent(IMSG_CTL_LOG_VERBOSE, 0, &v, sizeof(v)) == -1)
 		return control_result(c, 0, "cannot reach omnid");
@@ -675,6 +774,7 @@ control_conn_request(struct ctl_conn *c, struct imsg *im)
 		log_warnx("control client %u: %s", c->c_id, why);
 		return -1;
 	}
+	proc_timer(&c->c_idle, CTL_IDLE_TIMEOUT, 0);
 	if (c->c_pending != 0) {
 		log_warnx("control client %u: request %u while %u is pending",
 		    c->c_id, req.cr_type, c->c_pending);
@@ -685,6 +785,10 @@ control_conn_request(struct ctl_conn *c, struct imsg *im)
 		return control_show_peers(c, &req.cr_show);
 	case IMSG_CTL_SHOW_IFACE:
 		return control_show_iface(c);
+	case IMSG_CTL_SHOW_NUCLEUS:
+		return control_show_nucleus(c);
+	case IMSG_CTL_SHOW_STATUS:
+		return control_show_status(c);
 	case IMSG_CTL_RELOAD:
 		return control_reload(c);
 	case IMSG_CTL_LOG_VERBOSE:

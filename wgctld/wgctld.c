@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -61,6 +62,8 @@ static void	parent_stats_peer(struct imsgev *, struct imsg *);
 static void	parent_stats_end(struct imsgev *, struct imsg *);
 static void	parent_ctl_result(struct imsgev *, struct imsg *);
 static void	parent_log_verbose(struct imsgev *, struct imsg *);
+static void	parent_status_msg(struct imsgev *, struct imsg *);
+static void	parent_sig_status(struct imsgev *, struct imsg *);
 
 #define P	PROC_BIT(PROC_PARENT)
 static const struct proc_dispatch parent_table[] = {
@@ -87,6 +90,10 @@ static const struct proc_dispatch parent_table[] = {
 	{ IMSG_CTL_RESULT, P, sizeof(struct ctl_result), 0,
 	    parent_ctl_result },
 	{ IMSG_CTL_LOG_VERBOSE, P, sizeof(int), 0, parent_log_verbose },
+	{ IMSG_PARENT_STATUS, P, sizeof(struct parent_status), 0,
+	    parent_status_msg },
+	{ IMSG_SIG_STATUS, P, sizeof(struct sig_status), 0,
+	    parent_sig_status },
 	{ 0, 0, 0, 0, NULL }
 };
 #undef P
@@ -359,6 +366,25 @@ parent_log_verbose(struct imsgev *iev, struct imsg *im)
 	log_info("log verbosity %d", v);
 }
 
+static void
+parent_status_msg(struct imsgev *iev, struct imsg *im)
+{
+	if (status_parent_set(im->data, time(NULL)) == -1)
+		log_warnx("bad status from the parent ignored");
+}
+
+static void
+parent_sig_status(struct imsgev *iev, struct imsg *im)
+{
+	const struct sig_status	*ss = im->data;
+
+	if (ss->ifid != 0 && peers_iface(&engine, ss->ifid) == NULL)
+		return;		/* an interface a reload just removed */
+	if (status_sig_set(ss, time(NULL)) == -1)
+		log_warnx("bad signaling status for interface %u ignored",
+		    ss->ifid);
+}
+
 /* --- statistics requests ---------------------------------------------- */
 
 struct stats_req *
@@ -423,6 +449,32 @@ label_escape(const char *s, char *buf, size_t len)
 	return buf;
 }
 
+/* What signald measured of each nucleus, as seconds. */
+static void
+metrics_nuclei(time_t now)
+{
+	struct ctl_nucleus	 row;
+	char			 ifn[OMNI_IFNAMSIZ * 2], addr[OMNI_ADDRSTRLEN];
+	int64_t			 reg;
+	int			 it = 0;
+
+	while (status_nucleus_next(&engine, now, &it, &row, &reg) == 0) {
+		if (row.kind != CTL_NUCLEUS_EDGE)
+			continue;
+		label_escape(row.ifname, ifn, sizeof(ifn));
+		omni_addr_str(&row.addr, addr, sizeof(addr));
+		if (row.rtt_us >= 0)
+			metric_send(&iev_parent, "omni_nucleus_rtt_seconds",
+			    row.rtt_us / 1e6, "iface=\"%s\",nucleus=\"%s\"",
+			    ifn, addr);
+		if (reg >= 0)
+			metric_send(&iev_parent,
+			    "omni_edge_registration_latency_seconds",
+			    reg / 1e6, "iface=\"%s\",nucleus=\"%s\"", ifn,
+			    addr);
+	}
+}
+
 static void
 metrics_emit(void)
 {
@@ -431,7 +483,8 @@ metrics_emit(void)
 	struct stats_req	*sr;
 	struct pif		*pi;
 	char			 ifn[OMNI_IFNAMSIZ * 2], vip[INET6_ADDRSTRLEN];
-	int			 i;
+	time_t			 now = time(NULL);
+	int			 i, path;
 	size_t			 j;
 
 	TAILQ_FOREACH(pi, &engine.pe_ifaces, pi_entry) {
@@ -444,6 +497,10 @@ metrics_emit(void)
 			if (mround.ifids[i] != pi->pi_info.ifid ||
 			    (sr = mround.parts[i]) == NULL)
 				continue;
+			/* Only a complete answer says who is gone. */
+			if (sr->sr_done)
+				status_observe(pi, sr->sr_peers, sr->sr_npeers,
+				    now);
 			for (j = 0; j < sr->sr_npeers; j++) {
 				ps = &sr->sr_peers[j];
 				if ((p = peers_lookup(pi, ps->pubkey)) == NULL ||
@@ -451,11 +508,11 @@ metrics_emit(void)
 				    sizeof(vip)) == NULL)
 					continue;
 				metric_send(&iev_parent,
-				    "omni_wg_peer_rx_bytes",
+				    "omni_wg_peer_received_bytes_total",
 				    (double)ps->rx_bytes,
 				    "iface=\"%s\",peer=\"%s\"", ifn, vip);
 				metric_send(&iev_parent,
-				    "omni_wg_peer_tx_bytes",
+				    "omni_wg_peer_sent_bytes_total",
 				    (double)ps->tx_bytes,
 				    "iface=\"%s\",peer=\"%s\"", ifn, vip);
 				metric_send(&iev_parent,
@@ -464,7 +521,15 @@ metrics_emit(void)
 				    "iface=\"%s\",peer=\"%s\"", ifn, vip);
 			}
 		}
+		for (path = PATH_NONE; path <= PATH_RELAYED; path++)
+			metric_send(&iev_parent, "omni_peers",
+			    (double)pi->pi_npath[path],
+			    "iface=\"%s\",path=\"%s\"", ifn,
+			    status_path_name(path));
+		metric_send(&iev_parent, "omni_wg_handshakes_total",
+		    (double)pi->pi_handshakes, "iface=\"%s\"", ifn);
 	}
+	metrics_nuclei(now);
 	metric_end(&iev_parent);
 	for (i = 0; i < mround.n; i++)
 		stats_req_free(mround.parts[i]);
@@ -516,6 +581,7 @@ wgctld_signal(int sig, short ev, void *arg)
 	for (int i = 0; i < mround.n; i++)
 		stats_req_free(mround.parts[i]);
 	peers_free(&engine);
+	status_free();
 	exit(0);
 }
 
@@ -540,6 +606,7 @@ main(int argc, char *argv[])
 	if (sodium_init() == -1)
 		fatalx("sodium_init");
 	peers_init(&engine);
+	status_init(time(NULL));
 
 	memset(&sb, 0, sizeof(sb));
 	sb.name = "wgctld";

@@ -14,6 +14,8 @@
 #include <sys/queue.h>
 #include <sys/tree.h>
 
+#include <time.h>
+
 #include "imsg.h"
 #include "omni.h"
 
@@ -44,6 +46,11 @@ struct pif {
 	size_t			 pi_ndesired;
 	struct peer_tree	 pi_applied;
 	size_t			 pi_napplied;
+	/* from the latest statistics poll (status.c) */
+	size_t			 pi_nstats;	/* peers WireGuard has */
+	size_t			 pi_npath[PATH_RELAYED + 1];
+	uint64_t		 pi_handshakes;
+	time_t			 pi_stats_when;
 };
 TAILQ_HEAD(pif_list, pif);
 
@@ -123,6 +130,23 @@ struct stats_req *stats_request(uint32_t, stats_cb, void *);
 void		 stats_req_free(struct stats_req *);
 int		 wgctld_to_parent(uint32_t, uint32_t, const void *, size_t);
 
+/* status.c: omnictl show status / show nucleus, and metrics state */
+#define STATUS_MAX_SIG		(OMNI_MAX_IFACES * OMNI_MAX_NUCLEI + 1)
+#define STATUS_STALE		10	/* seconds a status stays valid */
+
+void		 status_init(time_t);
+void		 status_free(void);
+int		 status_path(int64_t, time_t);
+const char	*status_path_name(int);
+void		 status_observe(struct pif *, const struct wg_peer_stats *,
+		    size_t, time_t);
+int		 status_parent_set(const struct parent_status *, time_t);
+int		 status_sig_set(const struct sig_status *, time_t);
+void		 status_expire(time_t);
+int		 status_nucleus_next(struct peer_engine *, time_t, int *,
+		    struct ctl_nucleus *, int64_t *);
+void		 status_fill(struct peer_engine *, time_t, struct ctl_status *);
+
 /* control.c */
 struct ctl_conn;
 
@@ -136,6 +160,7 @@ struct ctl_request {
 #define CTL_MAX_CLIENTS		32
 #define CTL_PEERS_TIMEOUT	2	/* seconds for the parent's stats */
 #define CTL_RELOAD_TIMEOUT	30	/* seconds for the parent's answer */
+#define CTL_IDLE_TIMEOUT	10	/* seconds a client may say nothing */
 
 void		 control_init(struct peer_engine *);
 void		 control_listen(int, int);

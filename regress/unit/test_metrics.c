@@ -155,10 +155,10 @@ test_render(void)
 	    "add parent wg_peers a");
 	ok(add(&st, PROC_WGCTLD, "omni_wg_peers", "iface=\"b\"", 2) == 0,
 	    "add wgctld wg_peers b");
-	ok(add(&st, PROC_WGCTLD, "omni_wg_peer_rx_bytes", "", 0.1) == 0,
-	    "add fractional value");
-	ok(add(&st, PROC_WGCTLD, "omni_wg_peer_tx_bytes", "", 1e300) == 0,
-	    "add huge value");
+	ok(add(&st, PROC_WGCTLD, "omni_wg_peer_received_bytes_total", "",
+	    0.1) == 0, "add fractional value");
+	ok(add(&st, PROC_WGCTLD, "omni_wg_peer_sent_bytes_total", "",
+	    1e300) == 0, "add huge value");
 	ok(add(&st, PROC_WGCTLD, "omni_nucleus_edges", "", -0.5) == 0,
 	    "add negative value");
 
@@ -184,9 +184,9 @@ test_render(void)
 	ok(strstr(s, "\nomni_interfaces 3\n") != NULL &&
 	    count(s, "\nomni_interfaces ") == 1,
 	    "no braces without labels; duplicate series once, parent wins");
-	ok(strstr(s, "omni_wg_peer_rx_bytes 0.1\n") != NULL,
+	ok(strstr(s, "omni_wg_peer_received_bytes_total 0.1\n") != NULL,
 	    "0.1 renders short");
-	ok(strstr(s, "omni_wg_peer_tx_bytes 1e+300\n") != NULL,
+	ok(strstr(s, "omni_wg_peer_sent_bytes_total 1e+300\n") != NULL,
 	    "1e300 renders");
 	ok(strstr(s, "omni_nucleus_edges -0.5\n") != NULL,
 	    "negative renders");
@@ -309,7 +309,7 @@ test_many(void)
 	for (i = 0; i < 5000; i++) {
 		snprintf(labels, sizeof(labels), "peer=\"%d\"", i % 2500);
 		add(&st, i % 2 ? PROC_WGCTLD : PROC_SIGNALD,
-		    "omni_wg_peer_rx_bytes", labels, i);
+		    "omni_wg_peer_received_bytes_total", labels, i);
 	}
 	mstore_commit(&st, PROC_SIGNALD, 1);
 	mstore_commit(&st, PROC_WGCTLD, 1);
@@ -318,7 +318,9 @@ test_many(void)
 	    line = strtok_r(NULL, "\n", &save)) {
 		lines++;
 		if (line[0] != '#' && strncmp(line,
-		    "omni_wg_peer_rx_bytes{peer=\"", 28) != 0)
+		    "omni_wg_peer_received_bytes_total{peer=\"",
+		    sizeof("omni_wg_peer_received_bytes_total{peer=\"") - 1)
+		    != 0)
 			badlines++;
 	}
 	ok(lines == 2 + 2500, "5000 samples, 2500 series: %d lines", lines);

@@ -92,6 +92,11 @@ main(void)
 	ok(is("l v", ACT_LOG_VERBOSE), "l v");
 	ok(is("log brief", ACT_LOG_BRIEF), "log brief");
 	ok(is("lo b", ACT_LOG_BRIEF), "lo b");
+	ok(is("show nucleus", ACT_SHOW_NUCLEUS), "show nucleus");
+	ok(is("sh n", ACT_SHOW_NUCLEUS), "sh n");
+	ok(is("show status", ACT_SHOW_STATUS), "show status");
+	ok(is("sh st", ACT_SHOW_STATUS), "sh st");
+	ok(try("show peers 10.77.0.2 extra") == NULL, "one VIP only");
 
 	/* a longer word than the keyword is not a match */
 	ok(try("showx peers") == NULL && err_has("unknown argument: showx"),
@@ -103,8 +108,9 @@ main(void)
 	    err_has("show") && err_has("reload") && err_has("log"),
 	    "unknown command lists show, reload, log");
 	ok(try("show nothing") == NULL && err_has("peers") &&
-	    err_has("interface") && !err_has("reload"),
-	    "unknown show argument lists peers, interface");
+	    err_has("interface") && err_has("nucleus") && err_has("status") &&
+	    !err_has("reload"),
+	    "unknown show argument lists peers, interface, nucleus, status");
 	ok(try("log loud") == NULL && err_has("verbose") && err_has("brief"),
 	    "unknown log level lists verbose, brief");
 

@@ -1,6 +1,8 @@
 #!/bin/sh
-# Create the unprivileged user the children run as, and the empty
-# directory they chroot into.  Idempotent.
+# Create the unprivileged user the children of omnid(8) run as and the
+# directories omnid uses: /var/lib/omni (identity keys, 0700) and the
+# empty directory the children chroot into.  Idempotent; "make
+# install" runs it (when DESTDIR is empty), the tests run it too.
 set -e
 USER_NAME=${OMNI_USER:-_omnid}
 if ! getent passwd "$USER_NAME" >/dev/null; then

@@ -1,0 +1,244 @@
+/*
+ * wgctld/status.c: paths, handshake counting, the health summary and
+ * the nucleus rows, driven with made-up times.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "wgctld.h"
+#include "tap.h"
+
+#define T0	1700000000
+
+static struct peer_engine	 pe;
+
+static void
+iface_add(uint32_t ifid, const char *name)
+{
+	struct iface_info	 ii;
+
+	memset(&ii, 0, sizeof(ii));
+	ii.ifid = ifid;
+	strlcpy(ii.name, name, sizeof(ii.name));
+	strlcpy(ii.cluster, "lab", sizeof(ii.cluster));
+	omni_prefix_parse("10.77.0.1/24", &ii.vip);
+	peers_reconf_iface(&pe, &ii);
+}
+
+static struct wg_peer_stats
+stat_of(uint32_t ifid, int keybyte, int64_t hs)
+{
+	struct wg_peer_stats	 s;
+
+	memset(&s, 0, sizeof(s));
+	s.ifid = ifid;
+	memset(s.pubkey, keybyte, OMNI_KEYLEN);
+	s.last_handshake = hs;
+	return s;
+}
+
+static struct sig_status
+sig_of(uint32_t ifid, const char *addr, int registered, int64_t rtt)
+{
+	struct sig_status	 s;
+
+	memset(&s, 0, sizeof(s));
+	s.ifid = ifid;
+	omni_addr_parse(addr, 51900, &s.addr);
+	s.registered = registered;
+	s.last_answer = registered ? T0 : 0;
+	s.rtt_us = rtt;
+	return s;
+}
+
+static struct parent_status
+parent_of(int up)
+{
+	struct parent_status	 ps;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.started = T0 - 100;
+	ps.running = ps.wanted = PROC_BIT(PROC_SIGNALD) |
+	    PROC_BIT(PROC_WGCTLD);
+	ps.niface = 1;
+	ps.ifid[0] = 1;
+	ps.up[0] = up;
+	return ps;
+}
+
+static void
+test_path(void)
+{
+	ok(status_path(0, T0) == PATH_NONE, "never: no path");
+	ok(status_path(T0 - 5, T0) == PATH_DIRECT, "5 s ago: direct");
+	ok(status_path(T0 - 179, T0) == PATH_DIRECT, "179 s ago: direct");
+	ok(status_path(T0 - 180, T0) == PATH_NONE, "180 s ago: none");
+	ok(status_path(T0 + 30, T0) == PATH_DIRECT,
+	    "a clock step back keeps it direct");
+	ok(strcmp(status_path_name(PATH_RELAYED), "relayed") == 0 &&
+	    strcmp(status_path_name(PATH_DIRECT), "direct") == 0 &&
+	    strcmp(status_path_name(PATH_NONE), "none") == 0, "path names");
+}
+
+static void
+test_handshakes(void)
+{
+	struct wg_peer_stats	 s[3];
+	struct pif		*pi;
+
+	pi = peers_iface(&pe, 1);
+	/* wgctld started at T0: a handshake from before is not counted. */
+	s[0] = stat_of(1, 1, T0 - 50);
+	s[1] = stat_of(1, 2, T0 + 1);
+	s[2] = stat_of(1, 3, 0);
+	status_observe(pi, s, 3, T0 + 2);
+	ok(pi->pi_handshakes == 1, "first poll: only the new handshake "
+	    "counts (%llu)", (unsigned long long)pi->pi_handshakes);
+	ok(pi->pi_nstats == 3 && pi->pi_npath[PATH_DIRECT] == 2 &&
+	    pi->pi_npath[PATH_NONE] == 1, "paths: 2 direct, 1 none");
+	status_observe(pi, s, 3, T0 + 4);
+	ok(pi->pi_handshakes == 1, "nothing new: nothing counted");
+	s[0].last_handshake = T0 + 5;
+	s[2].last_handshake = T0 + 5;
+	status_observe(pi, s, 3, T0 + 6);
+	ok(pi->pi_handshakes == 3, "two peers handshook again: 3");
+	/* A peer gone and back is new again, its handshake counted. */
+	status_observe(pi, s, 2, T0 + 8);
+	s[2].last_handshake = T0 + 9;
+	status_observe(pi, s, 3, T0 + 10);
+	ok(pi->pi_handshakes == 4, "a peer removed and added back: 4");
+	status_observe(pi, s, 3, T0 + 400);
+	ok(pi->pi_npath[PATH_NONE] == 3, "400 s later all paths are none");
+}
+
+static void
+test_status(void)
+{
+	struct ctl_status	 cs;
+	struct parent_status	 ps;
+	struct sig_status	 ss;
+
+	status_fill(&pe, T0, &cs);
+	ok(!cs.healthy && strstr(cs.problem, "no status from omnid yet") !=
+	    NULL, "unhealthy before the parent reported: %s", cs.problem);
+
+	ps = parent_of(1);
+	ok(status_parent_set(&ps, T0) == 0, "parent status accepted");
+	ps.niface = OMNI_MAX_IFACES + 1;
+	ok(status_parent_set(&ps, T0) == -1, "too many interfaces refused");
+	ps = parent_of(2);
+	ok(status_parent_set(&ps, T0) == -1, "up must be 0 or 1");
+	ps = parent_of(1);
+	ps.running = 1u << 30;
+	ok(status_parent_set(&ps, T0) == -1, "unknown process bits refused");
+
+	status_fill(&pe, T0, &cs);
+	ok(!cs.healthy && strstr(cs.problem, "omni0: no signaling status") !=
+	    NULL, "no signald report: unhealthy (%s)", cs.problem);
+	ok(cs.ifaces == 1 && cs.ifaces_up == 1, "1 interface, up");
+
+	ss = sig_of(1, "198.18.0.1", 0, -1);
+	ok(status_sig_set(&ss, T0) == 0, "signaling status accepted");
+	status_fill(&pe, T0, &cs);
+	ok(!cs.healthy && strstr(cs.problem, "not registered") != NULL,
+	    "not registered: unhealthy (%s)", cs.problem);
+
+	ss = sig_of(1, "198.18.0.1", 1, 420);
+	status_sig_set(&ss, T0 + 1);
+	status_fill(&pe, T0 + 1, &cs);
+	ok(cs.healthy && cs.problem[0] == '\0' && cs.ifaces_registered == 1,
+	    "registered: healthy");
+	ok(strcmp(cs.version, OMNI_VERSION) == 0 && cs.started == T0 - 100,
+	    "version and start time");
+
+	ps = parent_of(0);
+	ps.running &= ~PROC_BIT(PROC_SIGNALD);
+	status_parent_set(&ps, T0 + 2);
+	status_fill(&pe, T0 + 2, &cs);
+	ok(!cs.healthy && strstr(cs.problem, "signald is not running") &&
+	    strstr(cs.problem, "omni0 is down"), "child down and interface "
+	    "down both named: %s", cs.problem);
+
+	ps = parent_of(1);
+	status_parent_set(&ps, T0 + 3);
+	status_fill(&pe, T0 + 3 + STATUS_STALE + 1, &cs);
+	ok(!cs.healthy && strstr(cs.problem, "no status from omnid for"),
+	    "stale reports: unhealthy (%s)", cs.problem);
+
+	ss = sig_of(1, "198.18.0.1", 1, 420);
+	ss.registered = 7;
+	ok(status_sig_set(&ss, T0) == -1, "registered must be 0 or 1");
+	ss = sig_of(1, "198.18.0.1", 1, -2);
+	ok(status_sig_set(&ss, T0) == -1, "rtt below -1 refused");
+	memset(&ss.addr, 0, sizeof(ss.addr));
+	ss.rtt_us = 1;
+	ok(status_sig_set(&ss, T0) == -1, "address without family refused");
+}
+
+static void
+test_nuclei(void)
+{
+	struct ctl_nucleus	 row;
+	struct sig_status	 ss;
+	int64_t			 reg;
+	int			 it = 0, n = 0, local = 0, edge = 0;
+	time_t			 now = T0 + 100;
+
+	status_free();
+	status_init(T0);
+	ss = sig_of(1, "198.18.0.1", 0, -1);
+	status_sig_set(&ss, now);
+	ss = sig_of(1, "198.18.0.1", 1, 1500);
+	status_sig_set(&ss, now);
+	ss = sig_of(1, "198.18.0.1", 1, 900);
+	status_sig_set(&ss, now);
+	ss = sig_of(1, "198.18.0.9", 0, -1);
+	status_sig_set(&ss, now - STATUS_STALE - 5);
+	ss = sig_of(0, "0.0.0.0", 0, -1);
+	ss.clusters = 2;
+	ss.edges = 5;
+	status_sig_set(&ss, now);
+	while (status_nucleus_next(&pe, now, &it, &row, &reg) == 0) {
+		n++;
+		if (row.kind == CTL_NUCLEUS_LOCAL) {
+			local++;
+			ok(row.clusters == 2 && row.edges == 5,
+			    "local nucleus: 2 clusters, 5 edges");
+		} else {
+			edge++;
+			ok(strcmp(row.ifname, "omni0") == 0 && row.registered &&
+			    row.rtt_us == 900, "edge row: omni0, registered, "
+			    "latest rtt");
+			ok(reg == 1500, "registration latency: the round trip "
+			    "that registered (%lld)", (long long)reg);
+		}
+	}
+	ok(n == 2 && local == 1 && edge == 1,
+	    "stale nucleus left out: %d rows", n);
+}
+
+int
+main(void)
+{
+	log_init(1, LOG_DAEMON);
+	peers_init(&pe);
+	status_init(T0);
+	iface_add(1, "omni0");
+	peers_reconf_end(&pe);
+
+	test_path();
+	test_handshakes();
+	test_status();
+	test_nuclei();
+
+	status_free();
+	peers_free(&pe);
+	return tap_done();
+}
