@@ -11,6 +11,8 @@ LIBEXECDIR ?= $(PREFIX)/libexec/omni
 MANDIR	?= $(PREFIX)/share/man
 EXAMPLEDIR ?= $(PREFIX)/share/examples/omni
 SYSCONFDIR ?= /etc
+# systemd looks in /usr/lib/systemd/system and /usr/local/lib/systemd/system
+UNITDIR	?= $(PREFIX)/lib/systemd/system
 
 CC	?= cc
 PKGS	 = libevent libsodium libmnl libcbor yaml-0.1 libseccomp libbsd-overlay
@@ -68,25 +70,33 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	sh regress/fuzz/run.sh $(FUZZ_SECONDS)
 
+# The user and /var/lib/omni are made only on a real install (no
+# DESTDIR); a package does that in its postinst instead.  uninstall
+# leaves them: /var/lib/omni holds the identity keys.
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(EXAMPLEDIR)
+	    $(DESTDIR)$(EXAMPLEDIR) $(DESTDIR)$(UNITDIR)
 	install -m 0755 parent/omnid omnictl/omnictl $(DESTDIR)$(SBINDIR)/
 	install -m 0755 signald/signald wgctld/wgctld metricsd/metricsd \
-	    $(DESTDIR)$(LIBEXECDIR)/
+	    etc/omni-adduser.sh $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0644 man/omni.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/omnid.8 man/omnictl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 etc/omni.conf $(DESTDIR)$(EXAMPLEDIR)/
-	@if [ -z "$(DESTDIR)" ]; then sh regress/adduser.sh; fi
+	sed 's|^ExecStart=/usr/local/sbin/omnid|ExecStart=$(SBINDIR)/omnid|' \
+	    etc/omnid.service > $(DESTDIR)$(UNITDIR)/omnid.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/omnid.service
+	@if [ -z "$(DESTDIR)" ]; then sh etc/omni-adduser.sh; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/omnid $(DESTDIR)$(SBINDIR)/omnictl \
 	    $(DESTDIR)$(LIBEXECDIR)/signald $(DESTDIR)$(LIBEXECDIR)/wgctld \
 	    $(DESTDIR)$(LIBEXECDIR)/metricsd \
+	    $(DESTDIR)$(LIBEXECDIR)/omni-adduser.sh \
 	    $(DESTDIR)$(MANDIR)/man5/omni.conf.5 \
 	    $(DESTDIR)$(MANDIR)/man8/omnid.8 $(DESTDIR)$(MANDIR)/man8/omnictl.8 \
-	    $(DESTDIR)$(EXAMPLEDIR)/omni.conf
+	    $(DESTDIR)$(EXAMPLEDIR)/omni.conf \
+	    $(DESTDIR)$(UNITDIR)/omnid.service
 	-rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(EXAMPLEDIR) 2>/dev/null
 
 lint-man:

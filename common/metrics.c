@@ -18,10 +18,12 @@ const struct metric_def metric_defs[] = {
 	    "WireGuard interfaces managed by this omnid." },
 	{ "omni_wg_peers", METRIC_GAUGE,
 	    "WireGuard peers configured, per interface." },
-	{ "omni_wg_peer_rx_bytes", METRIC_GAUGE,
-	    "Bytes received from a WireGuard peer (resets with the peer)." },
-	{ "omni_wg_peer_tx_bytes", METRIC_GAUGE,
-	    "Bytes sent to a WireGuard peer (resets with the peer)." },
+	{ "omni_wg_peer_received_bytes_total", METRIC_COUNTER,
+	    "Bytes received from a WireGuard peer (from 0 when the peer is "
+	    "added again)." },
+	{ "omni_wg_peer_sent_bytes_total", METRIC_COUNTER,
+	    "Bytes sent to a WireGuard peer (from 0 when the peer is added "
+	    "again)." },
 	{ "omni_wg_peer_last_handshake_seconds", METRIC_GAUGE,
 	    "Unix time of the latest handshake with a peer, 0 if none." },
 	{ "omni_signal_sent_total", METRIC_COUNTER,
@@ -38,6 +40,32 @@ const struct metric_def metric_defs[] = {
 	    "Edges registered at this nucleus." },
 	{ "omni_metrics_dropped_total", METRIC_COUNTER,
 	    "Samples metricsd refused, by reason." },
+	/* STUN */
+	{ "omni_stun_requests_total", METRIC_COUNTER,
+	    "STUN Binding requests the nucleus answered, by answer." },
+	{ "omni_stun_dropped_total", METRIC_COUNTER,
+	    "STUN messages dropped, by reason." },
+	{ "omni_stun_client_sent_total", METRIC_COUNTER,
+	    "STUN Binding requests sent to STUN servers, retransmissions "
+	    "included." },
+	{ "omni_stun_client_transactions_total", METRIC_COUNTER,
+	    "STUN transactions with STUN servers, by result." },
+	{ "omni_stun_reflexive_seen", METRIC_GAUGE,
+	    "Unix time a STUN server last reported this reflexive address, "
+	    "by interface and server." },
+	/* operating omni (wgctld) */
+	{ "omni_peers", METRIC_GAUGE,
+	    "WireGuard peers per interface by path: direct (a handshake "
+	    "within 180 s), relayed, or none." },
+	{ "omni_wg_handshakes_total", METRIC_COUNTER,
+	    "WireGuard handshakes completed, per interface, as seen by "
+	    "polling every 2 s (several within one poll count once)." },
+	{ "omni_nucleus_rtt_seconds", METRIC_GAUGE,
+	    "Round trip of the latest signaling exchange with a nucleus, "
+	    "per interface and nucleus." },
+	{ "omni_edge_registration_latency_seconds", METRIC_GAUGE,
+	    "Round trip of the exchange that registered an interface with "
+	    "a nucleus." },
 	{ NULL, 0, NULL }
 };
 

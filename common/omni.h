@@ -37,6 +37,9 @@
 #define OMNI_MAX_IFACES		16
 #define OMNI_KEYLEN		32
 #define OMNI_SECRET_MIN		16	/* characters */
+#define OMNI_MAX_STUN		4	/* STUN servers per interface */
+#define OMNI_STUN_PORT		3478
+#define OMNI_STUN_INTERVAL	30	/* seconds */
 
 /* The imsg socket to the parent is at this descriptor in every child. */
 #define OMNI_PARENT_FD		3
@@ -106,6 +109,25 @@ enum imsg_type {
 	IMSG_METRIC,		/* struct omni_metric */
 	IMSG_METRIC_END,	/* nothing: snapshot of the sender complete */
 
+	/* STUN */
+	IMSG_SIG_REFLEXIVE,	/* signald -> parent: struct sig_reflexive */
+
+	/* operating omni: status for omnictl (omnictl, wgctld, parent) */
+	IMSG_CTL_SHOW_NUCLEUS,	/* omnictl -> wgctld: nothing */
+	IMSG_CTL_SHOW_STATUS,	/* omnictl -> wgctld: nothing */
+	IMSG_CTL_NUCLEUS,	/* wgctld -> omnictl: struct ctl_nucleus */
+	IMSG_CTL_STATUS,	/* wgctld -> omnictl: struct ctl_status */
+	IMSG_PARENT_STATUS,	/* parent -> wgctld: struct parent_status */
+
+	/*
+	 * issue 3: the nucleus protocol v2 (signald/PROTOCOL.md).  signald
+	 * never holds a WireGuard private key: it asks the parent for the
+	 * X25519 result that proves an interface's identity to a nucleus.
+	 */
+	IMSG_DH_REQ,		/* signald -> parent: struct sig_dh */
+	IMSG_DH_RES,		/* parent -> signald: struct sig_dh */
+	IMSG_SIG_STATUS,	/* signald -> parent -> wgctld: struct sig_status */
+
 	IMSG_TYPE_MAX
 };
 
@@ -150,6 +172,8 @@ struct conf_global {
 	/* resolved by the parent, sent on to children */
 	uid_t		 uid;
 	gid_t		 gid;
+	/* read-only control socket: "" derived from control, "none" off */
+	char		 control_ro[OMNI_PATHSIZ];
 };
 
 struct conf_nucleus {
@@ -157,6 +181,8 @@ struct conf_nucleus {
 	char		 secret[128];	/* config parser -> parent only */
 	char		 secret_file[OMNI_PATHSIZ];
 	uint32_t	 peer_timeout;	/* seconds */
+	/* issue 3: the nucleus's X25519 identity file */
+	char		 identity[OMNI_PATHSIZ];
 };
 
 struct conf_iface {
@@ -174,6 +200,9 @@ struct conf_iface {
 	int		 backend;	/* enum omni_backend */
 	int		 nnuclei;
 	struct omni_addr nuclei[OMNI_MAX_NUCLEI];
+	int		 nstun;
+	struct omni_addr stun[OMNI_MAX_STUN];	/* STUN servers */
+	uint32_t	 stun_interval;	/* seconds */
 };
 
 /*
@@ -184,6 +213,12 @@ struct conf_iface {
 struct sig_nucleus {
 	uint8_t		 root[OMNI_KEYLEN];
 	uint32_t	 peer_timeout;
+	/*
+	 * issue 3: the nucleus's own X25519 identity (nucleus: identity:).
+	 * Not a WireGuard key, so signald may hold it.
+	 */
+	uint8_t		 priv[OMNI_KEYLEN];
+	uint8_t		 pub[OMNI_KEYLEN];
 };
 
 struct sig_iface {
@@ -197,6 +232,19 @@ struct sig_iface {
 	uint32_t	 heartbeat;
 	int		 nnuclei;
 	struct omni_addr nuclei[OMNI_MAX_NUCLEI];
+	int		 nstun;
+	struct omni_addr stun[OMNI_MAX_STUN];	/* STUN servers */
+	uint32_t	 stun_interval;	/* seconds */
+	/* issue 3: the root-level key that seals the cluster name */
+	uint8_t		 name_key[OMNI_KEYLEN];
+};
+
+/* A STUN server told an interface its reflexive address. */
+struct sig_reflexive {
+	uint32_t	 ifid;
+	struct omni_addr server;
+	struct omni_addr mapped;
+	int64_t		 time;		/* unix seconds of the answer */
 };
 
 struct sock_edge {
@@ -271,11 +319,72 @@ struct ctl_peer {
 	int64_t		 last_handshake;
 	uint64_t	 rx_bytes;
 	uint64_t	 tx_bytes;
+	int		 path;		/* enum omni_path */
+	int64_t		 rtt_us;	/* -1: not measured */
 };
 
 struct ctl_result {
 	int		 ok;
 	char		 text[OMNI_MSGSIZ];
+};
+
+/* --- operating omni: what omnictl show nucleus / status report --- */
+
+/* How traffic reaches a peer. */
+enum omni_path {
+	PATH_NONE = 0,		/* no handshake within OMNI_PATH_FRESH */
+	PATH_DIRECT,		/* WireGuard straight to the endpoint */
+	PATH_RELAYED		/* through a relay (not implemented yet) */
+};
+#define OMNI_PATH_FRESH		180	/* seconds: WireGuard's reject-after */
+
+enum ctl_nucleus_kind {
+	CTL_NUCLEUS_EDGE = 1,	/* a nucleus one of our interfaces uses */
+	CTL_NUCLEUS_LOCAL	/* this host serving as a nucleus */
+};
+
+struct ctl_nucleus {
+	int		 kind;		/* enum ctl_nucleus_kind */
+	char		 ifname[OMNI_IFNAMSIZ];	/* EDGE: our interface */
+	struct omni_addr addr;		/* EDGE: the nucleus; LOCAL: listen */
+	int		 registered;	/* EDGE: registration acknowledged */
+	int64_t		 last_answer;	/* EDGE: unix seconds, 0 = never */
+	int64_t		 rtt_us;	/* EDGE: -1 = not measured */
+	uint32_t	 clusters;	/* LOCAL */
+	uint32_t	 edges;		/* LOCAL */
+};
+
+/* parent -> wgctld every few seconds: what only the parent knows. */
+struct parent_status {
+	int64_t		 started;	/* unix seconds */
+	uint32_t	 running;	/* PROC_BIT of the children running */
+	uint32_t	 wanted;	/* PROC_BIT of those that should be */
+	uint64_t	 restarts;
+	uint64_t	 reloads_ok;
+	uint64_t	 reloads_failed;
+	int		 nucleus;	/* serving as a nucleus */
+	int		 niface;
+	uint32_t	 ifid[OMNI_MAX_IFACES];
+	uint8_t		 up[OMNI_MAX_IFACES];
+};
+
+/* One health summary for omnictl show status. */
+struct ctl_status {
+	int		 healthy;
+	char		 version[16];
+	int64_t		 started;	/* unix seconds, 0 = unknown */
+	uint32_t	 ifaces;
+	uint32_t	 ifaces_up;
+	uint32_t	 ifaces_registered;
+	uint32_t	 peers;
+	uint32_t	 peers_direct;
+	int		 nucleus;
+	uint32_t	 nucleus_clusters;
+	uint32_t	 nucleus_edges;
+	uint32_t	 running;	/* PROC_BIT of the children running */
+	uint32_t	 wanted;
+	uint64_t	 restarts;
+	char		 problem[OMNI_MSGSIZ];	/* "" when healthy */
 };
 
 enum omni_metric_type {
@@ -291,6 +400,38 @@ struct omni_metric {
 	char		 name[64];
 	char		 labels[160];
 	double		 value;
+};
+
+/*
+ * issue 3: proof of possession.  signald asks (IMSG_DH_REQ: ifid and
+ * peer) and the parent answers (IMSG_DH_RES: the same, ok and result)
+ * with result = BLAKE2b-256 keyed with KEYS_DH_LABEL of
+ * X25519(interface private key, peer) || the lower public key || the
+ * higher one (common/keys.h keys_dh_finish).  ok = 0: the peer key is
+ * of low order (the X25519 output was all zero); result is zero then.
+ */
+struct sig_dh {
+	uint32_t	 ifid;
+	uint32_t	 ok;
+	uint8_t		 peer[OMNI_KEYLEN];
+	uint8_t		 result[OMNI_KEYLEN];
+};
+
+/*
+ * issue 3: signald's view of signaling, every 2 s, for omnictl show
+ * nucleus.  One per (interface, nucleus) with ifid != 0; one with
+ * ifid 0 for this host's nucleus role (addr = its listen address).
+ */
+struct sig_status {
+	uint32_t	 ifid;		/* 0: this host serving as a nucleus */
+	struct omni_addr addr;		/* the nucleus */
+	int32_t		 registered;	/* registration acknowledged */
+	int64_t		 last_answer;	/* unix seconds, 0 = never */
+	int64_t		 rtt_us;	/* -1 = not measured */
+	uint8_t		 key[OMNI_KEYLEN];	/* nucleus key, zero: unknown */
+	uint32_t	 peers;		/* peers this nucleus reported */
+	uint32_t	 clusters;	/* ifid 0: clusters served */
+	uint32_t	 edges;		/* ifid 0: live edges */
 };
 
 /* util.c */

@@ -505,6 +505,9 @@ conf_validate(const struct omni_conf *conf, char *err, size_t errlen)
 	if (!STROK(g->user) || g->user[0] == '\0' || !STROK(g->chroot) ||
 	    g->chroot[0] != '/' || !STROK(g->control) ||
 	    g->control[0] != '/' || strlen(g->control) > 107 ||
+	    !STROK(g->control_ro) || (g->control_ro[0] != '\0' &&
+	    strcmp(g->control_ro, "none") != 0 && (g->control_ro[0] != '/' ||
+	    strlen(g->control_ro) > 107)) ||
 	    !STROK(g->wireguard_go) || g->wireguard_go[0] != '/' ||
 	    !conf_addr_ok(&g->metrics) || g->verbose < 0 ||
 	    g->verbose > CONF_MAX_VERBOSE || (g->metrics_enabled != 0 &&
@@ -513,7 +516,8 @@ conf_validate(const struct omni_conf *conf, char *err, size_t errlen)
 	if (conf->has_nucleus && (!conf_addr_ok(&n->listen) ||
 	    !conf_secret_ok(n->secret, sizeof(n->secret), n->secret_file,
 	    sizeof(n->secret_file)) || n->peer_timeout < 5 ||
-	    n->peer_timeout > 3600))
+	    n->peer_timeout > 3600 || !STROK(n->identity) ||
+	    n->identity[0] != '/'))
 		goto bad;
 	if (conf->niface < 0 || conf->niface > OMNI_MAX_IFACES ||
 	    (!conf->has_nucleus && conf->niface == 0))
@@ -536,6 +540,12 @@ conf_validate(const struct omni_conf *conf, char *err, size_t errlen)
 			goto bad;
 		for (j = 0; j < ifc->nnuclei; j++)
 			if (!conf_addr_ok(&ifc->nuclei[j]))
+				goto bad;
+		if (ifc->nstun < 0 || ifc->nstun > OMNI_MAX_STUN ||
+		    ifc->stun_interval < 5 || ifc->stun_interval > 3600)
+			goto bad;
+		for (j = 0; j < ifc->nstun; j++)
+			if (!conf_addr_ok(&ifc->stun[j]))
 				goto bad;
 		for (j = 0; j < i; j++)
 			if (strcmp(conf->ifaces[j].name, ifc->name) == 0 ||
@@ -841,6 +851,37 @@ conf_print_secret(FILE *fp, const char *indent, const char *file)
 		fprintf(fp, "%ssecret: (hidden)\n", indent);
 }
 
+/*
+ * The read-only control socket's path: the configured one, none (an
+ * empty string), or by default the control socket's path with its
+ * ".sock" turned into ".rsock" (".rsock" appended to any other name),
+ * so that omnid instances with distinct control sockets never share
+ * a read-only one.  -1 when the derived path does not fit sun_path.
+ */
+int
+config_ctl_ro_path(const char *control, const char *ro, char *buf,
+    size_t len)
+{
+	size_t	 n = strlen(control);
+
+	buf[0] = '\0';
+	if (strcmp(ro, "none") == 0)
+		return 0;
+	if (ro[0] != '\0') {
+		if (strlcpy(buf, ro, len) >= len)
+			return -1;
+		return 0;
+	}
+	if (n >= 5 && strcmp(control + n - 5, ".sock") == 0)
+		n -= 5;
+	if ((size_t)snprintf(buf, len, "%.*s.rsock", (int)n, control) >=
+	    len || strlen(buf) > 107) {
+		buf[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
 static const char *
 conf_backend_name(int b)
 {
@@ -857,11 +898,17 @@ config_print(FILE *fp, const struct omni_conf *conf)
 	const struct conf_global	*g = &conf->global;
 	const struct conf_iface		*ifc;
 	char				 buf[OMNI_PREFIXSTRLEN];
+	char				 ro[OMNI_PATHSIZ];
 	int				 i, j;
 
 	conf_print_kv(fp, "", "user", g->user);
 	conf_print_kv(fp, "", "chroot", g->chroot);
 	conf_print_kv(fp, "", "control-socket", g->control);
+	if (config_ctl_ro_path(g->control, g->control_ro, ro,
+	    sizeof(ro)) == -1 || ro[0] == '\0')
+		conf_print_kv(fp, "", "control-socket-readonly", "none");
+	else
+		conf_print_kv(fp, "", "control-socket-readonly", ro);
 	conf_print_kv(fp, "", "wireguard-go", g->wireguard_go);
 	fprintf(fp, "verbose: %d\n", g->verbose);
 	fprintf(fp, "metrics:\n  enable: %s\n",
@@ -873,6 +920,7 @@ config_print(FILE *fp, const struct omni_conf *conf)
 		conf_print_secret(fp, "  ", conf->nucleus.secret_file);
 		fprintf(fp, "  peer-timeout: %u\n",
 		    conf->nucleus.peer_timeout);
+		conf_print_kv(fp, "  ", "identity", conf->nucleus.identity);
 	}
 	if (conf->niface == 0) {
 		fprintf(fp, "interfaces: []\n");
@@ -902,5 +950,13 @@ config_print(FILE *fp, const struct omni_conf *conf)
 			    sizeof(buf)));
 			fputc('\n', fp);
 		}
+		fprintf(fp, "    stun-servers:%s\n", ifc->nstun ? "" : " []");
+		for (j = 0; j < ifc->nstun; j++) {
+			fprintf(fp, "      - ");
+			conf_print_str(fp, omni_addr_str(&ifc->stun[j], buf,
+			    sizeof(buf)));
+			fputc('\n', fp);
+		}
+		fprintf(fp, "    stun-interval: %u\n", ifc->stun_interval);
 	}
 }

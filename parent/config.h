@@ -18,6 +18,7 @@
 #define CONF_WIREGUARD_GO	"/usr/bin/wireguard-go"
 #define CONF_IDENTITY_DIR	"/var/lib/omni"	/* NAME.key in here */
 #define CONF_NUCLEUS_LISTEN	"0.0.0.0"
+#define CONF_NUCLEUS_IDENTITY	CONF_IDENTITY_DIR "/nucleus.key"
 #define CONF_MAX_VERBOSE	3
 #define CONF_SECRET_MAX		127	/* characters, fits secret[128] */
 #define CONF_MAX_INPUT		(1024 * 1024)	/* bytes of omni.conf */
@@ -40,6 +41,9 @@ int	config_load(const char *path, const char *self_exe, int debug,
 int	config_load_fd(const char *name, int fd, const char *self_exe,
 	    int debug, int verbose, struct omni_conf *, char *err,
 	    size_t errlen);
+/* The read-only control socket's path, "" for none; -1: too long. */
+int	config_ctl_ro_path(const char *control, const char *ro, char *buf,
+	    size_t len);
 /* Normalised YAML, every key with its effective value, secrets hidden. */
 void	config_print(FILE *, const struct omni_conf *);
 int	config_has_secrets(const struct omni_conf *);

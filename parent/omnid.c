@@ -32,6 +32,7 @@
 #include "omnid.h"
 #include "caps.h"
 #include "identity.h"
+#include "dh.h"
 #include "parse.h"
 #include "quickstart.h"
 #include "rtnl.h"
@@ -40,10 +41,13 @@
 #define PARENT_METRICS_SECS	2
 
 struct omnid	*omnid;
+/* issue 3: the nucleus identity (nucleus: identity:), for signald */
+static uint8_t	 nucleus_priv[OMNI_KEYLEN], nucleus_pub[OMNI_KEYLEN];
 static struct event ev_metrics;
 
 static void	iface_retry(int, short, void *);
 static int	iface_bringup(struct iface *, char *, size_t);
+static void	parent_status_send(void);
 
 static __attribute__((noreturn)) void
 usage(void)
@@ -119,8 +123,17 @@ udp_socket(const struct omni_addr *bindaddr, int af)
 		log_warn("socket");
 		return -1;
 	}
-	if (af == AF_INET6)
-		setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (af == AF_INET6) {
+		/*
+		 * One family per socket, except a nucleus on [::], which
+		 * serves IPv4 too (PROTOCOL.md, "IPv6").
+		 */
+		int	 v6only = bindaddr == NULL ||
+			    !IN6_IS_ADDR_UNSPECIFIED(&bindaddr->sin6.sin6_addr);
+
+		setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+		    sizeof(v6only));
+	}
 	if (bindaddr == NULL) {
 		memset(&any, 0, sizeof(any));
 		any.sa.sa_family = af;
@@ -148,6 +161,13 @@ iface_sockets(struct iface *ifp)
 		else
 			need6 = 1;
 	}
+	/* STUN servers are asked over the same sockets */
+	for (i = 0; i < ifp->if_conf.nstun; i++) {
+		if (ifp->if_conf.stun[i].sa.sa_family == AF_INET)
+			need4 = 1;
+		else
+			need6 = 1;
+	}
 	if (need4 && ifp->if_sock4 == -1 &&
 	    (ifp->if_sock4 = udp_socket(NULL, AF_INET)) == -1)
 		return -1;
@@ -155,6 +175,18 @@ iface_sockets(struct iface *ifp)
 	    (ifp->if_sock6 = udp_socket(NULL, AF_INET6)) == -1)
 		return -1;
 	return 0;
+}
+
+/* The root-level key that seals the cluster name (signald has no root). */
+static void
+iface_name_key(const struct iface *ifp, uint8_t *out)
+{
+	uint8_t	 root[OMNI_KEYLEN];
+
+	keys_derive_root(ifp->if_conf.secret, strlen(ifp->if_conf.secret),
+	    root);
+	keys_derive_root_subkey(root, KEY_ROOT_NAME, out);
+	sodium_memzero(root, sizeof(root));
 }
 
 static void
@@ -321,7 +353,7 @@ iface_reaped(pid_t pid, int status)
 /* --- sockets the children get ------------------------------------------ */
 
 static int
-control_socket(const char *path)
+control_socket(const char *path, mode_t mode)
 {
 	struct sockaddr_un	 sun;
 	int			 s;
@@ -365,7 +397,7 @@ control_socket(const char *path)
 		return -1;
 	}
 	umask(old);
-	if (chmod(path, 0660) == -1 || listen(s, 16) == -1) {
+	if (chmod(path, mode) == -1 || listen(s, 16) == -1) {
 		log_warn("control socket %s", path);
 		close(s);
 		unlink(path);
@@ -447,6 +479,8 @@ parent_send_signald(struct child *c)
 		memset(&sn, 0, sizeof(sn));
 		memcpy(sn.root, omnid->o_nucleus_root, OMNI_KEYLEN);
 		sn.peer_timeout = omnid->o_conf.nucleus.peer_timeout;
+		memcpy(sn.priv, nucleus_priv, OMNI_KEYLEN);
+		memcpy(sn.pub, nucleus_pub, OMNI_KEYLEN);
 		child_send(PROC_SIGNALD, IMSG_RECONF_NUCLEUS, 0, -1, &sn,
 		    sizeof(sn));
 		sodium_memzero(&sn, sizeof(sn));
@@ -457,12 +491,16 @@ parent_send_signald(struct child *c)
 		strlcpy(si.name, ifp->if_conf.name, sizeof(si.name));
 		strlcpy(si.cluster, ifp->if_conf.cluster, sizeof(si.cluster));
 		memcpy(si.key, ifp->if_sigkey, OMNI_KEYLEN);
+		iface_name_key(ifp, si.name_key);
 		memcpy(si.pubkey, ifp->if_pub, OMNI_KEYLEN);
 		si.vip = ifp->if_conf.address;
 		si.wg_port = ifp->if_conf.listen_port;
 		si.heartbeat = ifp->if_conf.heartbeat;
 		si.nnuclei = ifp->if_conf.nnuclei;
 		memcpy(si.nuclei, ifp->if_conf.nuclei, sizeof(si.nuclei));
+		si.nstun = ifp->if_conf.nstun;
+		memcpy(si.stun, ifp->if_conf.stun, sizeof(si.stun));
+		si.stun_interval = ifp->if_conf.stun_interval;
 		child_send(PROC_SIGNALD, IMSG_RECONF_IFACE, 0, -1, &si,
 		    sizeof(si));
 		sodium_memzero(&si, sizeof(si));
@@ -516,6 +554,13 @@ parent_send_wgctld(struct child *c)
 		child_send(PROC_WGCTLD, IMSG_SOCK_CONTROL, 0,
 		    dupfd(omnid->o_ctl_sock), &sc, sizeof(sc));
 	}
+	if (omnid->o_ctl_ro_sock != -1) {
+		memset(&sc, 0, sizeof(sc));
+		sc.readonly = 1;
+		child_send(PROC_WGCTLD, IMSG_SOCK_CONTROL, 0,
+		    dupfd(omnid->o_ctl_ro_sock), &sc, sizeof(sc));
+	}
+	parent_status_send();
 	(void)c;
 }
 
@@ -603,6 +648,72 @@ from_signald_peers_end(struct imsgev *iev, struct imsg *im)
 		fatalx("signald: peer set ended inconsistently");
 	peerset.active = 0;
 	child_send(PROC_WGCTLD, IMSG_PEERS_END, 0, -1, &h, sizeof(h));
+}
+
+/*
+ * A STUN server told signald an interface's reflexive address: keep
+ * the latest per interface.  wgctld has no use for it yet; omnictl
+ * will show it (then it goes on to wgctld from here).
+ */
+static void
+from_signald_reflexive(struct imsgev *iev, struct imsg *im)
+{
+	struct sig_reflexive	 r;
+	struct iface		*ifp;
+	char			 sbuf[OMNI_ADDRSTRLEN], mbuf[OMNI_ADDRSTRLEN];
+	int			 i, changed;
+
+	memcpy(&r, im->data, sizeof(r));
+	if ((ifp = iface_find(r.ifid)) == NULL) {
+		log_debug("signald: reflexive address for unknown interface "
+		    "%u", r.ifid);
+		return;
+	}
+	for (i = 0; i < ifp->if_conf.nstun; i++)
+		if (memcmp(&ifp->if_conf.stun[i], &r.server,
+		    sizeof(r.server)) == 0)
+			break;
+	if (i == ifp->if_conf.nstun) {
+		/* a reload may have removed the server meanwhile */
+		log_debug("%s: reflexive address from a server not "
+		    "configured, ignored", ifp->if_conf.name);
+		return;
+	}
+	if (!addr_valid(&r.mapped) || r.time <= 0) {
+		log_warnx("signald: invalid reflexive address for %s",
+		    ifp->if_conf.name);
+		return;
+	}
+	changed = ifp->if_reflexive.time == 0 ||
+	    memcmp(&ifp->if_reflexive.mapped, &r.mapped, sizeof(r.mapped)) !=
+	    0;
+	ifp->if_reflexive = r;
+	omni_addr_str(&r.server, sbuf, sizeof(sbuf));
+	omni_addr_str(&r.mapped, mbuf, sizeof(mbuf));
+	if (changed)
+		log_info("%s: reflexive address %s (STUN server %s)",
+		    ifp->if_conf.name, mbuf, sbuf);
+	else
+		log_debug("%s: reflexive address still %s (STUN server %s)",
+		    ifp->if_conf.name, mbuf, sbuf);
+}
+
+/*
+ * signald's view of one nucleus, for omnictl show nucleus / status:
+ * checked, then passed on to wgctld, which keeps the latest of each.
+ */
+static void
+from_signald_status(struct imsgev *iev, struct imsg *im)
+{
+	struct sig_status	 ss;
+
+	memcpy(&ss, im->data, sizeof(ss));
+	if (!addr_valid(&ss.addr) || (ss.registered != 0 &&
+	    ss.registered != 1) || ss.rtt_us < -1 || ss.last_answer < 0)
+		fatalx("signald: invalid signaling status");
+	if (ss.ifid != 0 && iface_find(ss.ifid) == NULL)
+		return;		/* an interface a reload just removed */
+	child_send(PROC_WGCTLD, IMSG_SIG_STATUS, 0, -1, &ss, sizeof(ss));
 }
 
 /* Samples of every process go to metricsd tagged with their origin. */
@@ -840,6 +951,12 @@ const struct proc_dispatch parent_from_signald[] = {
 	{ IMSG_METRIC, FROM(PROC_SIGNALD), sizeof(struct omni_metric), 0,
 	    from_child_metric },
 	{ IMSG_METRIC_END, FROM(PROC_SIGNALD), 0, 0, from_child_metric },
+	{ IMSG_SIG_STATUS, FROM(PROC_SIGNALD), sizeof(struct sig_status), 0,
+	    from_signald_status },
+	{ IMSG_SIG_REFLEXIVE, FROM(PROC_SIGNALD),
+	    sizeof(struct sig_reflexive), 0, from_signald_reflexive },
+	{ IMSG_DH_REQ, FROM(PROC_SIGNALD), sizeof(struct sig_dh), 0,
+	    from_signald_dh },
 	{ 0, 0, 0, 0, NULL }
 };
 
@@ -864,6 +981,43 @@ const struct proc_dispatch parent_from_metricsd[] = {
 };
 
 /* --- the parent's own metrics ------------------------------------------- */
+
+/*
+ * What wgctld cannot know by itself, for omnictl show status: which
+ * children run, which interfaces are up, how reloads went.
+ */
+static void
+parent_status_send(void)
+{
+	struct parent_status	 ps;
+	struct child		*c;
+	struct iface		*ifp;
+	int			 p;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.started = omnid->o_started;
+	for (p = 0; p < PROC_MAX; p++) {
+		c = &omnid->o_children[p];
+		if (c->c_name == NULL)
+			continue;
+		if (c->c_running)
+			ps.running |= PROC_BIT(p);
+		if (c->c_wanted)
+			ps.wanted |= PROC_BIT(p);
+		ps.restarts += c->c_restarts;
+	}
+	ps.reloads_ok = omnid->o_reload_ok;
+	ps.reloads_failed = omnid->o_reload_failed;
+	ps.nucleus = omnid->o_nucleus_sock != -1;
+	TAILQ_FOREACH(ifp, &omnid->o_ifaces, if_entry) {
+		if (ps.niface == OMNI_MAX_IFACES)
+			break;
+		ps.ifid[ps.niface] = ifp->if_id;
+		ps.up[ps.niface] = ifp->if_up;
+		ps.niface++;
+	}
+	child_send(PROC_WGCTLD, IMSG_PARENT_STATUS, 0, -1, &ps, sizeof(ps));
+}
 
 static void
 parent_metrics(int fd, short ev, void *arg)
@@ -904,6 +1058,7 @@ parent_metrics(int fd, short ev, void *arg)
 #undef SAMPLE
 		imsgev_compose(iev, IMSG_METRIC_END, PROC_PARENT, -1, NULL, 0);
 	}
+	parent_status_send();
 	proc_timer(&ev_metrics, PARENT_METRICS_SECS, 0);
 }
 
@@ -912,7 +1067,8 @@ parent_metrics(int fd, short ev, void *arg)
 static int
 parent_nucleus_apply(const struct omni_conf *nc)
 {
-	int	 s;
+	char	 err[OMNI_MSGSIZ];
+	int	 s, rcvbuf = 4 << 20;
 
 	if (!nc->has_nucleus) {
 		if (omnid->o_nucleus_sock != -1) {
@@ -931,11 +1087,22 @@ parent_nucleus_apply(const struct omni_conf *nc)
 		if ((s = udp_socket(&nc->nucleus.listen,
 		    nc->nucleus.listen.sa.sa_family)) == -1)
 			return -1;
+		/* room for bursts of heartbeats from thousands of edges */
+		if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		    sizeof(rcvbuf)) == -1)
+			setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+			    sizeof(rcvbuf));
 		omnid->o_nucleus_sock = s;
 		omnid->o_nucleus_addr = nc->nucleus.listen;
 	}
 	keys_derive_root(nc->nucleus.secret, strlen(nc->nucleus.secret),
 	    omnid->o_nucleus_root);
+	/* the nucleus's own X25519 key (signald/PROTOCOL.md, "Keys") */
+	if (identity_load(nc->nucleus.identity, 1, nucleus_priv, nucleus_pub,
+	    err, sizeof(err)) == -1) {
+		log_warnx("nucleus identity: %s", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -1038,16 +1205,44 @@ parent_ifaces_apply(const struct omni_conf *nc)
 	}
 }
 
+/*
+ * The control sockets: read-write (0660, for root) and read-only
+ * (0666, "show" only, for monitoring).  Their paths are fixed for the
+ * daemon's life; a reload that changes them says so.
+ */
 static int
 parent_ctl_apply(void)
 {
+	const struct conf_global *g = &omnid->o_conf.global;
 	const char	*path = omnid->o_ctlpath_set ? omnid->o_ctlpath :
-			    omnid->o_conf.global.control;
+			    g->control;
+	char		 ro[OMNI_PATHSIZ], dflt[OMNI_PATHSIZ];
 
-	if (omnid->o_ctl_sock != -1)
-		return 0;	/* the path is fixed for the daemon's life */
+	/* -s moves a defaulted read-only socket along with the other. */
+	if (omnid->o_ctlpath_set && config_ctl_ro_path(g->control, "", dflt,
+	    sizeof(dflt)) == 0 && strcmp(dflt, g->control_ro) == 0) {
+		if (config_ctl_ro_path(path, "", ro, sizeof(ro)) == -1) {
+			log_warnx("no read-only control socket: the path "
+			    "derived from %s is too long", path);
+			ro[0] = '\0';
+		}
+	} else if (config_ctl_ro_path(path, g->control_ro, ro,
+	    sizeof(ro)) == -1)
+		ro[0] = '\0';
+	if (omnid->o_ctl_sock != -1) {
+		if ((!omnid->o_ctlpath_set &&
+		    strcmp(omnid->o_ctlpath, g->control) != 0) ||
+		    strcmp(omnid->o_ctlropath, ro) != 0)
+			log_warnx("control socket paths change only when "
+			    "omnid restarts");
+		return 0;
+	}
 	strlcpy(omnid->o_ctlpath, path, sizeof(omnid->o_ctlpath));
-	if ((omnid->o_ctl_sock = control_socket(path)) == -1)
+	if ((omnid->o_ctl_sock = control_socket(path, 0660)) == -1)
+		return -1;
+	strlcpy(omnid->o_ctlropath, ro, sizeof(omnid->o_ctlropath));
+	if (ro[0] != '\0' && strcmp(ro, path) != 0 &&
+	    (omnid->o_ctl_ro_sock = control_socket(ro, 0666)) == -1)
 		return -1;
 	return 0;
 }
@@ -1089,6 +1284,7 @@ parent_reload(char *err, size_t errlen)
 	omnid->o_conf = *nc;
 	sodium_memzero(nc, sizeof(*nc));
 	free(nc);
+	parent_ctl_apply();
 
 	/* Stream the new configuration; children swap it on END. */
 	for (p = 0; p < PROC_MAX; p++) {
@@ -1116,6 +1312,8 @@ parent_shutdown(void)
 		iface_destroy(ifp);
 	if (omnid->o_ctl_sock != -1)
 		unlink(omnid->o_ctlpath);
+	if (omnid->o_ctl_ro_sock != -1)
+		unlink(omnid->o_ctlropath);
 	config_clear(&omnid->o_conf);
 	log_info("terminating");
 	exit(0);
@@ -1213,6 +1411,8 @@ main(int argc, char **argv)
 	od.o_conffd = -1;
 	TAILQ_INIT(&od.o_ifaces);
 	od.o_nucleus_sock = od.o_ctl_sock = od.o_metrics_sock = -1;
+	od.o_ctl_ro_sock = -1;
+	od.o_started = time(NULL);
 	strlcpy(od.o_conffile, OMNI_CONF_FILE, sizeof(od.o_conffile));
 	log_init(1, LOG_DAEMON);
 

@@ -35,6 +35,7 @@ struct iface {
 	int			 if_sock6;
 	struct event		 if_retry;	/* re-create after wireguard-go died */
 	int			 if_backoff;
+	struct sig_reflexive	 if_reflexive;	/* latest STUN answer, time 0: none */
 };
 TAILQ_HEAD(ifaces, iface);
 
@@ -69,6 +70,9 @@ struct omnid {
 	uint8_t			 o_nucleus_root[OMNI_KEYLEN];
 	struct omni_addr	 o_nucleus_addr;
 	int			 o_ctl_sock;
+	int			 o_ctl_ro_sock;	/* read-only, for monitoring */
+	char			 o_ctlropath[OMNI_PATHSIZ];
+	time_t			 o_started;
 	int			 o_metrics_sock;
 	struct omni_addr	 o_metrics_addr;
 	uint64_t		 o_reload_ok;

@@ -72,27 +72,27 @@ struct pstate {
 /* --- keys ------------------------------------------------------------ */
 
 enum { G_USER, G_CHROOT, G_CONTROL, G_WGGO, G_VERBOSE, G_METRICS,
-	G_NUCLEUS, G_IFACES };
+	G_NUCLEUS, G_IFACES, G_CONTROL_RO };
 static const char *const global_keys[] = {
 	"user", "chroot", "control-socket", "wireguard-go", "verbose",
-	"metrics", "nucleus", "interfaces", NULL
+	"metrics", "nucleus", "interfaces", "control-socket-readonly", NULL
 };
 
 enum { M_ENABLE, M_LISTEN };
 static const char *const metrics_keys[] = { "enable", "listen", NULL };
 
-enum { N_LISTEN, N_SECRET, N_SECRET_FILE, N_PEER_TIMEOUT };
+enum { N_LISTEN, N_SECRET, N_SECRET_FILE, N_PEER_TIMEOUT, N_IDENTITY };
 static const char *const nucleus_keys[] = {
-	"listen", "secret", "secret-file", "peer-timeout", NULL
+	"listen", "secret", "secret-file", "peer-timeout", "identity", NULL
 };
 
 enum { I_NAME, I_CLUSTER, I_SECRET, I_SECRET_FILE, I_ADDRESS, I_PORT,
 	I_IDENTITY, I_MTU, I_KEEPALIVE, I_HEARTBEAT, I_PEER_TIMEOUT,
-	I_BACKEND, I_NUCLEI };
+	I_BACKEND, I_NUCLEI, I_STUN_SERVERS, I_STUN_INTERVAL };
 static const char *const iface_keys[] = {
 	"name", "cluster", "secret", "secret-file", "address", "listen-port",
 	"identity", "mtu", "keepalive", "heartbeat", "peer-timeout",
-	"backend", "nuclei", NULL
+	"backend", "nuclei", "stun-servers", "stun-interval", NULL
 };
 
 #define KEYBIT(k)	(1u << (k))
@@ -551,6 +551,42 @@ path_value(struct pstate *ps, const char *key, size_t maxlen, char *buf,
 	return 0;
 }
 
+/*
+ * control-socket-readonly: an absolute path that fits sun_path, or
+ * "none" for no read-only socket.
+ */
+static int
+ro_socket_value(struct pstate *ps, char *buf, size_t size)
+{
+	static const char	*key = "control-socket-readonly";
+	static const char	*what = "an absolute path or none";
+	yaml_event_t		 ev;
+	const char		*s;
+	size_t			 i, n;
+
+	if (scalar_value(ps, key, what, &ev) == -1)
+		return -1;
+	s = (const char *)ev.data.scalar.value;
+	n = ev.data.scalar.length;
+	if (strcmp(s, "none") != 0) {
+		if (s[0] != '/')
+			return bad_value(ps, key, what, &ev);
+		for (i = 0; i < n; i++)
+			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+				return bad_value(ps, key, "an absolute path "
+				    "without control characters", &ev);
+		if (n > 107) {
+			perr(ps, ev.start_mark, "%s: expected an absolute "
+			    "path of at most 107 characters, got %zu", key, n);
+			yaml_event_delete(&ev);
+			return -1;
+		}
+	}
+	strlcpy(buf, s, size);
+	yaml_event_delete(&ev);
+	return 0;
+}
+
 /* Looks like a DNS name rather than a mistyped address? */
 static int
 looks_like_hostname(const char *s)
@@ -800,6 +836,10 @@ parse_nucleus(struct pstate *ps, yaml_mark_t keymark)
 			    &v)) == 0)
 				n->peer_timeout = v;
 			break;
+		case N_IDENTITY:
+			r = path_value(ps, "identity", OMNI_PATHSIZ - 1,
+			    n->identity, sizeof(n->identity));
+			break;
 		}
 	}
 	if (ps->failed)
@@ -869,6 +909,49 @@ parse_nuclei(struct pstate *ps, struct conf_iface *ifc, yaml_mark_t keymark)
 	return 0;
 }
 
+/* STUN servers: 0 to OMNI_MAX_STUN addresses, an empty list is none. */
+static int
+parse_stun_servers(struct pstate *ps, struct conf_iface *ifc)
+{
+	yaml_event_t	 ev;
+	yaml_mark_t	 start;
+	char		 a[OMNI_ADDRSTRLEN];
+	int		 empty, i;
+
+	if (coll_value(ps, "stun-servers", YAML_SEQUENCE_START_EVENT, &empty,
+	    &start) == -1)
+		return -1;
+	while (!empty) {
+		if (next_event(ps, &ev) == -1)
+			return -1;
+		if (ev.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		if (ifc->nstun == OMNI_MAX_STUN) {
+			perr(ps, ev.start_mark, "stun-servers: expected at most "
+			    "%d addresses", OMNI_MAX_STUN);
+			yaml_event_delete(&ev);
+			return -1;
+		}
+		start = ev.start_mark;
+		if (addr_check(ps, "stun-servers", OMNI_STUN_PORT, 0, &ev,
+		    &ifc->stun[ifc->nstun]) == -1)
+			return -1;
+		for (i = 0; i < ifc->nstun; i++) {
+			if (memcmp(&ifc->stun[i], &ifc->stun[ifc->nstun],
+			    sizeof(ifc->stun[i])) == 0) {
+				perr(ps, start, "stun-servers: %s is listed "
+				    "twice", omni_addr_str(&ifc->stun[i], a,
+				    sizeof(a)));
+				return -1;
+			}
+		}
+		ifc->nstun++;
+	}
+	return 0;
+}
+
 static void
 iface_defaults(struct conf_iface *ifc)
 {
@@ -879,6 +962,7 @@ iface_defaults(struct conf_iface *ifc)
 	ifc->heartbeat = OMNI_HEARTBEAT;
 	ifc->peer_timeout = OMNI_PEER_TIMEOUT;
 	ifc->backend = BACKEND_AUTO;
+	ifc->stun_interval = OMNI_STUN_INTERVAL;
 }
 
 static int
@@ -1028,6 +1112,14 @@ parse_iface(struct pstate *ps, int idx, yaml_mark_t start)
 		case I_NUCLEI:
 			r = parse_nuclei(ps, ifc, mi->marks[I_NUCLEI]);
 			break;
+		case I_STUN_SERVERS:
+			r = parse_stun_servers(ps, ifc);
+			break;
+		case I_STUN_INTERVAL:
+			if ((r = num_value(ps, "stun-interval", 5, 3600,
+			    &v)) == 0)
+				ifc->stun_interval = v;
+			break;
 		}
 	}
 	if (ps->failed)
@@ -1094,6 +1186,10 @@ parse_top(struct pstate *ps, yaml_mark_t start)
 			r = path_value(ps, "control-socket", 107, g->control,
 			    sizeof(g->control));
 			break;
+		case G_CONTROL_RO:
+			r = ro_socket_value(ps, g->control_ro,
+			    sizeof(g->control_ro));
+			break;
 		case G_WGGO:
 			r = path_value(ps, "wireguard-go", OMNI_PATHSIZ - 1,
 			    g->wireguard_go, sizeof(g->wireguard_go));
@@ -1116,6 +1212,15 @@ parse_top(struct pstate *ps, yaml_mark_t start)
 	}
 	if (ps->failed)
 		return -1;
+
+	/* By default the read-only socket sits beside the control socket. */
+	if (g->control_ro[0] == '\0' && config_ctl_ro_path(g->control, "",
+	    g->control_ro, sizeof(g->control_ro)) == -1) {
+		perr(ps, mapiter_mark(&mi, G_CONTROL), "control-socket: too "
+		    "long to put control-socket-readonly beside it; set that "
+		    "key");
+		return -1;
+	}
 
 	/* The nucleus and the interfaces share the UDP port space. */
 	if (ps->conf->has_nucleus) {
@@ -1207,6 +1312,8 @@ config_defaults(struct omni_conf *conf)
 	    &conf->nucleus.listen) == -1)
 		abort();
 	conf->nucleus.peer_timeout = OMNI_PEER_TIMEOUT;
+	strlcpy(conf->nucleus.identity, CONF_NUCLEUS_IDENTITY,
+	    sizeof(conf->nucleus.identity));
 }
 
 int

@@ -51,6 +51,7 @@ nucleus:
   listen: 198.18.0.$2:51900
   secret: "$SECRET"
   peer-timeout: 15
+  identity: $LABDIR/$1.nucleus.key
 EOT
 	chmod 0600 "$f"
 }

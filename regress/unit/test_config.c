@@ -178,6 +178,10 @@ test_full(void)
 	ok(i0->nnuclei == 3 && addr_is(&i0->nuclei[0], "198.18.0.1:51999") &&
 	    addr_is(&i0->nuclei[1], "198.18.0.2:51900") &&
 	    addr_is(&i0->nuclei[2], "[2001:db8::7]:51900"), "iface 0 nuclei");
+	ok(i0->nstun == 2 && addr_is(&i0->stun[0], "198.18.0.9:3478") &&
+	    addr_is(&i0->stun[1], "[2001:db8::3478]:3479") &&
+	    i0->stun_interval == 45, "iface 0 stun-servers (default port "
+	    "3478), stun-interval");
 	ok(strcmp(i1->name, "omni.v6") == 0 &&
 	    strcmp(i1->cluster, "prod_eu-1") == 0, "iface 1 name, cluster");
 	ok(strcmp(i1->secret, "prod cluster secret, with spaces") == 0,
@@ -192,6 +196,34 @@ test_full(void)
 	ok(i1->nnuclei == 2 && addr_is(&i1->nuclei[0], "[2001:db8::1]:51900") &&
 	    addr_is(&i1->nuclei[1], "203.0.113.5:4000"),
 	    "iface 1 flow-style nuclei");
+	ok(i1->nstun == OMNI_MAX_STUN && addr_is(&i1->stun[1], "192.0.2.2:1") &&
+	    addr_is(&i1->stun[2], "[2001:db8::1]:3478") &&
+	    addr_is(&i1->stun[3], "203.0.113.5:65535") &&
+	    i1->stun_interval == 3600, "iface 1: 4 stun-servers, "
+	    "stun-interval at its maximum");
+}
+
+/* issue 3: the nucleus's X25519 identity file. */
+static void
+test_nucleus_identity(void)
+{
+	static struct omni_conf	 c;
+	char			 err[600];
+	const char		*t1 = "nucleus: {secret: 0123456789abcdef}\n";
+	const char		*t2 = "nucleus:\n  secret: 0123456789abcdef\n"
+				    "  identity: /etc/omni/nuc.key\n";
+	const char		*t3 = "nucleus:\n  secret: 0123456789abcdef\n"
+				    "  identity: nuc.key\n";
+
+	ok(parse_buffer("n1", t1, strlen(t1), &c, err, sizeof(err)) == 0 &&
+	    strcmp(c.nucleus.identity, "/var/lib/omni/nucleus.key") == 0,
+	    "default nucleus identity");
+	ok(parse_buffer("n2", t2, strlen(t2), &c, err, sizeof(err)) == 0 &&
+	    strcmp(c.nucleus.identity, "/etc/omni/nuc.key") == 0,
+	    "nucleus identity");
+	ok(parse_buffer("n3", t3, strlen(t3), &c, err, sizeof(err)) == -1 &&
+	    strstr(err, "absolute path") != NULL,
+	    "relative nucleus identity refused");
 }
 
 static void
@@ -230,12 +262,15 @@ test_defaults(void)
 	    "default identity");
 	ok(i0->nnuclei == 1 && addr_is(&i0->nuclei[0], "198.18.0.1:51900"),
 	    "default nucleus port");
+	ok(i0->nstun == 0 && i0->stun_interval == OMNI_STUN_INTERVAL,
+	    "no STUN servers by default, stun-interval 30");
 
 	if (!ok(parse_fixture("good-flow.yaml", &c, err, sizeof(err)) == 0,
 	    "good-flow.yaml parses"))
 		printf("#   %s\n", err);
 	ok(c.has_nucleus && c.niface == 0 &&
 	    addr_is(&c.nucleus.listen, "0.0.0.0:51901"), "flow-style nucleus");
+	test_nucleus_identity();
 }
 
 static char *
@@ -385,6 +420,110 @@ test_limits(void)
 	/* An error leaves the defaults, not a half-parsed configuration. */
 	ok(strcmp(c.global.user, OMNI_USER) == 0 && c.niface == 0 &&
 	    !c.has_nucleus, "failed parse leaves defaults");
+}
+
+static void
+test_stun(void)
+{
+	static struct omni_conf	 c;
+	char			 err[600], *out;
+	const char		*head = "interfaces:\n  - name: omni0\n"
+				    "    cluster: lab\n    secret: "
+				    "0123456789abcdef\n    address: 10.77.0.1/24\n"
+				    "    nuclei: [198.18.0.1]\n";
+	char			 text[1024];
+	size_t			 len;
+
+	snprintf(text, sizeof(text), "%s    stun-servers: []\n", head);
+	ok(parse_buffer("t", text, strlen(text), &c, err, sizeof(err)) == 0 &&
+	    c.ifaces[0].nstun == 0, "stun-servers: [] is no servers");
+	snprintf(text, sizeof(text), "%s    stun-servers:\n", head);
+	ok(parse_buffer("t", text, strlen(text), &c, err, sizeof(err)) == 0 &&
+	    c.ifaces[0].nstun == 0, "an empty stun-servers is no servers");
+	out = print_conf(&c, &len);
+	ok(out != NULL && strstr(out, "    stun-servers: []\n"
+	    "    stun-interval: 30\n") != NULL,
+	    "printed: stun-servers: [] and the default interval");
+	free(out);
+	snprintf(text, sizeof(text), "%s    stun-servers: [198.18.0.1]\n"
+	    "    stun-interval: 5\n", head);
+	ok(parse_buffer("t", text, strlen(text), &c, err, sizeof(err)) == 0 &&
+	    c.ifaces[0].nstun == 1 &&
+	    addr_is(&c.ifaces[0].stun[0], "198.18.0.1:3478") &&
+	    c.ifaces[0].stun_interval == 5,
+	    "a nucleus may be a STUN server too; interval 5 is the minimum");
+	out = print_conf(&c, &len);
+	ok(out != NULL && strstr(out, "    stun-servers:\n"
+	    "      - 198.18.0.1:3478\n    stun-interval: 5\n") != NULL,
+	    "printed: the servers with their ports");
+	free(out);
+	snprintf(text, sizeof(text), "%s    stun-interval: 3601\n", head);
+	ok(parse_buffer("t", text, strlen(text), &c, err, sizeof(err)) == -1 &&
+	    strcmp(err, "t:7:20: stun-interval: expected a number from 5 to "
+	    "3600, got \"3601\"") == 0, "stun-interval 3601 refused: %s", err);
+	snprintf(text, sizeof(text), "%s    stun-servers: [0.0.0.0]\n", head);
+	ok(parse_buffer("t", text, strlen(text), &c, err, sizeof(err)) == -1 &&
+	    strcmp(err, "t:7:20: stun-servers: expected a unicast address, "
+	    "got \"0.0.0.0\"") == 0, "wildcard STUN server refused: %s", err);
+	snprintf(text, sizeof(text), "%s    stun-servers: [{a: b}]\n", head);
+	ok(parse_buffer("t", text, strlen(text), &c, err, sizeof(err)) == -1 &&
+	    strcmp(err, "t:7:20: nested too deeply") == 0,
+	    "a mapping as a STUN server refused: %s", err);
+	snprintf(text, sizeof(text), "%s    stun-servers: [\"\"]\n", head);
+	ok(parse_buffer("t", text, strlen(text), &c, err, sizeof(err)) == -1 &&
+	    strcmp(err, "t:7:20: stun-servers: expected an IP address, "
+	    "IP:PORT or [IPv6]:PORT, got \"\"") == 0,
+	    "an empty STUN server refused: %s", err);
+}
+
+/* control-socket-readonly: beside the control socket, or set, or none. */
+static void
+test_control_ro(void)
+{
+	static struct omni_conf	 c;
+	char			 err[600], text[512], *out;
+	const char		*tail = "nucleus: {secret: 0123456789abcdef}\n";
+	size_t			 len;
+
+	snprintf(text, sizeof(text), "%s", tail);
+	ok(parse_buffer("t", text, strlen(text), &c, err, sizeof(err)) == 0 &&
+	    strcmp(c.global.control_ro, "/var/run/omnid.rsock") == 0,
+	    "default control-socket-readonly: /var/run/omnid.rsock");
+	snprintf(text, sizeof(text), "control-socket: /run/o/ctl\n%s", tail);
+	ok(parse_buffer("t", text, strlen(text), &c, err, sizeof(err)) == 0 &&
+	    strcmp(c.global.control_ro, "/run/o/ctl.rsock") == 0,
+	    "beside a control socket not named .sock: %s",
+	    c.global.control_ro);
+	snprintf(text, sizeof(text), "control-socket: /run/a.sock\n"
+	    "control-socket-readonly: /run/mon/omni.sock\n%s", tail);
+	ok(parse_buffer("t", text, strlen(text), &c, err, sizeof(err)) == 0 &&
+	    strcmp(c.global.control_ro, "/run/mon/omni.sock") == 0,
+	    "an explicit path");
+	snprintf(text, sizeof(text), "control-socket-readonly: none\n%s",
+	    tail);
+	ok(parse_buffer("t", text, strlen(text), &c, err, sizeof(err)) == 0 &&
+	    strcmp(c.global.control_ro, "none") == 0, "none");
+	out = print_conf(&c, &len);
+	ok(out != NULL && strstr(out, "\ncontrol-socket-readonly: none\n") !=
+	    NULL, "none is printed as none");
+	free(out);
+	snprintf(text, sizeof(text), "control-socket-readonly: run/x\n%s",
+	    tail);
+	ok(parse_buffer("t", text, strlen(text), &c, err, sizeof(err)) == -1 &&
+	    strcmp(err, "t:1:26: control-socket-readonly: expected an "
+	    "absolute path or none, got \"run/x\"") == 0,
+	    "a relative path refused: %s", err);
+	/* 107 characters fit; ".rsock" for ".sock" makes 108. */
+	snprintf(text, sizeof(text), "control-socket: /%0101d.sock\n%s", 0,
+	    tail);
+	ok(parse_buffer("t", text, strlen(text), &c, err, sizeof(err)) == -1 &&
+	    strstr(err, "t:1:1: control-socket: too long to put "
+	    "control-socket-readonly beside it") == err,
+	    "no room for the default read-only socket: %s", err);
+	snprintf(text, sizeof(text), "control-socket: /%0101d.sock\n"
+	    "control-socket-readonly: none\n%s", 0, tail);
+	ok(parse_buffer("t", text, strlen(text), &c, err, sizeof(err)) == 0,
+	    "unless it is set");
 }
 
 /* --- config_load -------------------------------------------------------- */
@@ -543,6 +682,8 @@ main(int argc, char **argv)
 	test_defaults();
 	test_roundtrip();
 	test_limits();
+	test_stun();
+	test_control_ro();
 	test_load();
 	return tap_done();
 }
