@@ -3,6 +3,7 @@
 #   make            build every program in place
 #   make check      unit and integration tests (as root)
 #   make demo       a live mesh in network namespaces (as root)
+#   make bench      benchmarks, numbers recorded in BENCHMARKS.md
 #   make install    DESTDIR and PREFIX honoured
 
 PREFIX	?= /usr/local
@@ -64,6 +65,12 @@ check: deps
 	sh regress/run.sh $(TESTS)
 
 tests: $(TESTS)
+
+# Benchmarks (as root): numbers, not pass/fail; see BENCHMARKS.md.
+# BENCHES="nucleus edge dataplane" picks some.
+bench: deps
+	$(MAKE) all tests
+	sh regress/bench/run.sh
 
 # Every libFuzzer target, FUZZ_SECONDS each (clang).
 FUZZ_SECONDS ?= 60

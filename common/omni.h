@@ -128,6 +128,16 @@ enum imsg_type {
 	IMSG_DH_RES,		/* parent -> signald: struct sig_dh */
 	IMSG_SIG_STATUS,	/* signald -> parent -> wgctld: struct sig_status */
 
+	/*
+	 * issue 7: NAT traversal.  The parent opens a raw UDP socket that
+	 * sees only probe and STUN traffic to the WireGuard port and hands
+	 * it to signald, so probes share the WireGuard port's NAT mapping;
+	 * it watches rtnetlink and tells signald the underlay addresses.
+	 */
+	IMSG_SOCK_PROBE,	/* P->signald fd: struct sock_probe */
+	IMSG_LOCAL_ADDRS,	/* P->signald: struct local_addrs */
+	IMSG_PEER_PATH,		/* signald -> P -> wgctld: struct peer_path */
+
 	IMSG_TYPE_MAX
 };
 
@@ -321,6 +331,13 @@ struct ctl_peer {
 	uint64_t	 tx_bytes;
 	int		 path;		/* enum omni_path */
 	int64_t		 rtt_us;	/* -1: not measured */
+	/* issue 7: the candidate pair signald chose (struct peer_path) */
+	int32_t		 cand_kind;	/* enum omni_cand */
+	int32_t		 probe_state;	/* enum omni_probe */
+	struct omni_addr cand_local;
+	struct omni_addr cand_remote;
+	int64_t		 probe_us;
+	char		 path_reason[128];
 };
 
 struct ctl_result {
@@ -432,6 +449,56 @@ struct sig_status {
 	uint32_t	 peers;		/* peers this nucleus reported */
 	uint32_t	 clusters;	/* ifid 0: clusters served */
 	uint32_t	 edges;		/* ifid 0: live edges */
+};
+
+/* --- issue 7: NAT traversal --- */
+
+/* A raw socket for probes from an interface's WireGuard port. */
+struct sock_probe {
+	uint32_t	 ifid;
+	uint8_t		 af;		/* AF_INET or AF_INET6 */
+	uint16_t	 wg_port;
+};
+
+/*
+ * The host's underlay addresses usable as host candidates for one
+ * interface (port = its WireGuard port), sent at start and after
+ * every rtnetlink address or route change; generation grows with
+ * every change so signald can tell a roam from a repeat.
+ */
+#define OMNI_MAX_LOCAL		8
+struct local_addrs {
+	uint32_t	 ifid;
+	uint32_t	 generation;
+	int32_t		 naddr;
+	struct omni_addr addr[OMNI_MAX_LOCAL];
+};
+
+/* What kind of candidate a peer is reached at. */
+enum omni_cand {
+	CAND_NONE = 0,
+	CAND_HOST,		/* a local address of the peer (LAN) */
+	CAND_REFLEXIVE,		/* the peer's NAT mapping (STUN / nucleus) */
+	CAND_PEER_REFLEXIVE	/* where the peer's probes came from */
+};
+
+enum omni_probe {
+	PROBE_IDLE = 0,		/* nothing to probe (no candidates yet) */
+	PROBE_RUNNING,
+	PROBE_OK,		/* a candidate pair answered */
+	PROBE_FAILED		/* every candidate pair timed out */
+};
+
+/* signald -> parent -> wgctld: how signald reaches one peer. */
+struct peer_path {
+	uint32_t	 ifid;
+	uint8_t		 pubkey[OMNI_KEYLEN];
+	int32_t		 state;		/* enum omni_probe */
+	int32_t		 kind;		/* enum omni_cand of remote */
+	struct omni_addr local;		/* our candidate, AF_UNSPEC: none */
+	struct omni_addr remote;	/* the peer's candidate in use */
+	int64_t		 probe_us;	/* probe start to answer, -1: none */
+	char		 reason[128];	/* why there is no path, "" if ok */
 };
 
 /* util.c */
