@@ -114,4 +114,4 @@ clean:
 	find . -name '*.o' -delete -o -name '*.d' -delete -o -name '*.a' -delete
 
 
-.PHONY: all tests fuzz deps demo check install uninstall clean lint-man
+.PHONY: all tests fuzz bench deps demo check install uninstall clean lint-man
