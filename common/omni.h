@@ -453,6 +453,16 @@ struct sig_status {
 
 /* --- issue 7: NAT traversal --- */
 
+/*
+ * Every probe datagram starts with these 4 bytes.  WireGuard reads its
+ * first byte as the message type (1-4) and the next three as zero, so
+ * WireGuard drops a probe as junk; the parent's socket filter passes
+ * only datagrams to the WireGuard port that start with them or that
+ * carry the STUN magic cookie at offset 4.
+ */
+#define OMNI_PROBE_MAGIC	"OMNP"
+#define OMNI_PROBE_MAGIC_BE	0x4f4d4e50U	/* the same, as a word */
+
 /* A raw socket for probes from an interface's WireGuard port. */
 struct sock_probe {
 	uint32_t	 ifid;
