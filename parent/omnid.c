@@ -1529,6 +1529,7 @@ main(int argc, char **argv)
 	caps_drop_parent();
 	signal(SIGPIPE, SIG_IGN);
 	event_init();
+	wg_uapi_log_events();
 	for (i = 0; i < (int)(sizeof(sigs) / sizeof(sigs[0])); i++) {
 		signal_set(&ev_sig[i], sigs[i], parent_sig, NULL);
 		signal_add(&ev_sig[i], NULL);

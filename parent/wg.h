@@ -22,12 +22,14 @@
 #define WG_UAPI_DIR		"/var/run/wireguard"
 
 struct wg_ops;
+struct uapi_log;
 
 struct wg_dev {
 	char		 wd_name[OMNI_IFNAMSIZ];
 	int		 wd_backend;	/* BACKEND_USERSPACE or BACKEND_KERNEL */
 	int		 wd_ifindex;
 	pid_t		 wd_pid;	/* wireguard-go, -1 if none */
+	struct uapi_log	*wd_log;	/* its output, read into our log */
 	char		 wd_wggo[OMNI_PATHSIZ];	/* wireguard-go binary */
 	const struct wg_ops *wd_ops;
 };
@@ -65,6 +67,8 @@ const char *wg_backend_name(int);
 
 /* wg_uapi.c */
 extern const struct wg_ops wg_uapi_ops;
+/* after event_init(): read wireguard-go's output into our log */
+void	wg_uapi_log_events(void);
 
 #define UAPI_LINE_MAX		512	/* longest line of a reply */
 #define UAPI_REPLY_MAX		(32 * 1024 * 1024)

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event.h>
 #include <sodium.h>
 
 #include "log.h"
@@ -46,6 +47,25 @@
 #define UAPI_STOP_MS		2000	/* wireguard-go to exit on SIGTERM */
 #define UAPI_KILL_MS		1000	/* ... and on SIGKILL */
 #define UAPI_REQ_MAX		1024
+#define UAPI_LOG_LINE		512	/* longer lines are split */
+
+/*
+ * wireguard-go writes its log to stdout.  Once omnid has daemonized its
+ * own stderr is /dev/null, so the parent reads wireguard-go's output
+ * through a pipe and logs it line by line under the interface's name:
+ * a wireguard-go that fails (TUN busy, bad permissions) then says why
+ * in omnid's log.  Without an event loop (the unit test drivers) the
+ * output simply follows ours.
+ */
+struct uapi_log {
+	struct event	 ul_ev;
+	int		 ul_fd;
+	size_t		 ul_len;
+	char		 ul_name[OMNI_IFNAMSIZ];
+	char		 ul_buf[UAPI_LOG_LINE];
+};
+static int	 uapi_log_enabled;
+static void	 uapi_log_close(struct wg_dev *);
 
 static int	 uapi_create(struct wg_dev *, char *, size_t);
 static int	 uapi_destroy(struct wg_dev *);
@@ -814,8 +834,122 @@ uapi_check_socket(const char *name, char *err, size_t errlen)
 	return 0;
 }
 
+void
+wg_uapi_log_events(void)
+{
+	uapi_log_enabled = 1;
+}
+
+static void
+uapi_log_line(const struct uapi_log *ul, char *line)
+{
+	char	*p;
+
+	/* Its bytes, not ours: no control characters into syslog. */
+	for (p = line; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	if (*line != '\0')
+		log_info("%s: wireguard-go: %s", ul->ul_name, line);
+}
+
+static void
+uapi_log_read(int fd, short event, void *arg)
+{
+	struct uapi_log	*ul = arg;
+	char		*p, *nl;
+	size_t		 rest;
+	ssize_t		 n;
+
+	n = read(fd, ul->ul_buf + ul->ul_len, sizeof(ul->ul_buf) - 1 -
+	    ul->ul_len);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* EOF: wireguard-go is gone; log what it left unfinished. */
+		ul->ul_buf[ul->ul_len] = '\0';
+		uapi_log_line(ul, ul->ul_buf);
+		event_del(&ul->ul_ev);
+		close(ul->ul_fd);
+		ul->ul_fd = -1;
+		ul->ul_len = 0;
+		return;
+	}
+	ul->ul_len += (size_t)n;
+	ul->ul_buf[ul->ul_len] = '\0';
+	for (p = ul->ul_buf; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		*nl = '\0';
+		uapi_log_line(ul, p);
+	}
+	rest = ul->ul_len - (size_t)(p - ul->ul_buf);
+	if (rest == sizeof(ul->ul_buf) - 1) {
+		uapi_log_line(ul, p);
+		rest = 0;
+	}
+	memmove(ul->ul_buf, p, rest);
+	ul->ul_len = rest;
+}
+
+/* A pipe for wireguard-go's output: the write end, -1 for none. */
+static int
+uapi_log_open(struct wg_dev *wd)
+{
+	struct uapi_log	*ul;
+	int		 fds[2];
+
+	uapi_log_close(wd);
+	if (!uapi_log_enabled)
+		return -1;
+	if ((ul = calloc(1, sizeof(*ul))) == NULL) {
+		log_warn("%s: wireguard-go log", wd->wd_name);
+		return -1;
+	}
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		log_warn("%s: wireguard-go log: pipe", wd->wd_name);
+		free(ul);
+		return -1;
+	}
+	if (fcntl(fds[0], F_SETFL, O_NONBLOCK) == -1) {
+		log_warn("%s: wireguard-go log: fcntl", wd->wd_name);
+		close(fds[0]);
+		close(fds[1]);
+		free(ul);
+		return -1;
+	}
+	ul->ul_fd = fds[0];
+	strlcpy(ul->ul_name, wd->wd_name, sizeof(ul->ul_name));
+	event_set(&ul->ul_ev, ul->ul_fd, EV_READ | EV_PERSIST, uapi_log_read,
+	    ul);
+	event_add(&ul->ul_ev, NULL);
+	wd->wd_log = ul;
+	return fds[1];
+}
+
+static void
+uapi_log_close(struct wg_dev *wd)
+{
+	struct uapi_log	*ul = wd->wd_log;
+	int		 i;
+
+	if (ul == NULL)
+		return;
+	/*
+	 * Whatever it wrote before it died is still in the pipe: a few
+	 * bounded reads (EOF ends them; a writer still alive cannot hold
+	 * us here).
+	 */
+	for (i = 0; i < 16 && ul->ul_fd != -1; i++)
+		uapi_log_read(ul->ul_fd, EV_READ, ul);
+	if (ul->ul_fd != -1) {
+		event_del(&ul->ul_ev);
+		close(ul->ul_fd);
+	}
+	free(ul);
+	wd->wd_log = NULL;
+}
+
 static __attribute__((noreturn)) void
-uapi_child(const char *path, const char *name, pid_t parent)
+uapi_child(const char *path, const char *name, pid_t parent, int logfd)
 {
 	char		*argv[] = { "wireguard-go", "-f", (char *)name, NULL };
 	char		*envp[] = {
@@ -840,7 +974,9 @@ uapi_child(const char *path, const char *name, pid_t parent)
 	if ((fd = open("/dev/null", O_RDONLY)) == -1 ||
 	    dup2(fd, STDIN_FILENO) == -1)
 		_exit(127);
-	/* Its log goes to stdout: send it where ours goes, stderr. */
+	/* Its log goes to stdout: to our log pipe, else our stderr. */
+	if (logfd != -1 && dup2(logfd, STDERR_FILENO) == -1)
+		_exit(127);
 	if (dup2(STDERR_FILENO, STDOUT_FILENO) == -1)
 		_exit(127);
 	if (close_range(STDERR_FILENO + 1, ~0U, 0) == -1)
@@ -877,8 +1013,10 @@ uapi_stop(struct wg_dev *wd)
 {
 	int	 status;
 
-	if (wd->wd_pid <= 0)
+	if (wd->wd_pid <= 0) {
+		uapi_log_close(wd);
 		return;
+	}
 	if (kill(wd->wd_pid, SIGTERM) == -1 && errno != ESRCH)
 		log_warn("%s: kill wireguard-go (pid %d)", wd->wd_name,
 		    (int)wd->wd_pid);
@@ -893,6 +1031,7 @@ uapi_stop(struct wg_dev *wd)
 			    (int)wd->wd_pid);
 	}
 	wd->wd_pid = -1;
+	uapi_log_close(wd);
 }
 
 static int
@@ -900,7 +1039,7 @@ uapi_create(struct wg_dev *wd, char *err, size_t errlen)
 {
 	int64_t	 deadline;
 	pid_t	 pid, parent;
-	int	 fd, status;
+	int	 fd, status, logfd;
 
 	if (uapi_check_socket(wd->wd_name, err, errlen) == -1)
 		return -1;
@@ -916,17 +1055,23 @@ uapi_create(struct wg_dev *wd, char *err, size_t errlen)
 	}
 
 	parent = getpid();
+	logfd = uapi_log_open(wd);
 	switch (pid = fork()) {
 	case -1:
 		snprintf(err, errlen, "%s: fork: %s", wd->wd_name,
 		    strerror(errno));
+		if (logfd != -1)
+			close(logfd);
+		uapi_log_close(wd);
 		return -1;
 	case 0:
-		uapi_child(wd->wd_wggo, wd->wd_name, parent);
+		uapi_child(wd->wd_wggo, wd->wd_name, parent, logfd);
 		/* NOTREACHED */
 	default:
 		break;
 	}
+	if (logfd != -1)
+		close(logfd);
 	wd->wd_pid = pid;
 	log_debug("%s: started %s (pid %d)", wd->wd_name, wd->wd_wggo,
 	    (int)pid);
@@ -972,6 +1117,7 @@ uapi_create(struct wg_dev *wd, char *err, size_t errlen)
 		(void)uapi_wait_exit(wd->wd_pid, UAPI_KILL_MS, &status);
 		wd->wd_pid = -1;
 	}
+	uapi_log_close(wd);
 	if (rtnl_ifindex(wd->wd_name) > 0)
 		(void)rtnl_link_del(wd->wd_name);
 	wd->wd_ifindex = 0;
