@@ -16,6 +16,12 @@ const struct metric_def metric_defs[] = {
 	    "Configuration reloads, by result." },
 	{ "omni_interfaces", METRIC_GAUGE,
 	    "WireGuard interfaces managed by this omnid." },
+	/* issue 7 (the parent) */
+	{ "omni_local_addrs_updates_total", METRIC_COUNTER,
+	    "Changes of the host's underlay addresses or default routes "
+	    "told to signald." },
+	{ "omni_peer_paths_invalid_total", METRIC_COUNTER,
+	    "Peer paths from signald the parent dropped as invalid." },
 	{ "omni_wg_peers", METRIC_GAUGE,
 	    "WireGuard peers configured, per interface." },
 	{ "omni_wg_peer_received_bytes_total", METRIC_COUNTER,
@@ -53,10 +59,23 @@ const struct metric_def metric_defs[] = {
 	{ "omni_stun_reflexive_seen", METRIC_GAUGE,
 	    "Unix time a STUN server last reported this reflexive address, "
 	    "by interface and server." },
+	/* issue 7: NAT traversal probes (signald/probe.c) */
+	{ "omni_probe_sent_total", METRIC_COUNTER,
+	    "Probe datagrams sent from the WireGuard port, by kind "
+	    "(request, answer, stun)." },
+	{ "omni_probe_received_total", METRIC_COUNTER,
+	    "Probe datagrams accepted on the WireGuard port, by kind." },
+	{ "omni_probe_dropped_total", METRIC_COUNTER,
+	    "Probe datagrams dropped or not sent, by reason." },
+	{ "omni_probe_paths", METRIC_GAUGE,
+	    "Peers by probe state (idle, running, ok, failed)." },
+	{ "omni_probe_queued", METRIC_GAUGE,
+	    "Peers waiting for a probe slot." },
 	/* operating omni (wgctld) */
 	{ "omni_peers", METRIC_GAUGE,
-	    "WireGuard peers per interface by path: direct (a handshake "
-	    "within 180 s), relayed, or none." },
+	    "WireGuard peers per interface by path: direct-lan, direct-nat "
+	    "or direct (a handshake within 180 s; over a host, a NAT or an "
+	    "unprobed candidate), relayed, or none." },
 	{ "omni_wg_handshakes_total", METRIC_COUNTER,
 	    "WireGuard handshakes completed, per interface, as seen by "
 	    "polling every 2 s (several within one poll count once)." },

@@ -351,8 +351,12 @@ struct ctl_result {
 enum omni_path {
 	PATH_NONE = 0,		/* no handshake within OMNI_PATH_FRESH */
 	PATH_DIRECT,		/* WireGuard straight to the endpoint */
-	PATH_RELAYED		/* through a relay (not implemented yet) */
+	PATH_RELAYED,		/* through a relay (not implemented yet) */
+	/* issue 7: direct, and the candidate pair in use says how */
+	PATH_DIRECT_LAN,	/* to a host candidate of the peer */
+	PATH_DIRECT_NAT		/* to a (peer-)reflexive candidate */
 };
+#define OMNI_PATH_MAX		PATH_DIRECT_NAT
 #define OMNI_PATH_FRESH		180	/* seconds: WireGuard's reject-after */
 
 enum ctl_nucleus_kind {
@@ -524,6 +528,7 @@ int		 omni_prefix_eq(const struct omni_prefix *,
 int		 omni_key_to_base64(const uint8_t *, char *, size_t);
 int		 omni_key_from_base64(const char *, uint8_t *);
 const char	*omni_proc_name(enum omni_proc);
+const char	*omni_peer_path_check(const struct peer_path *);
 
 #define OMNI_ADDRSTRLEN		64	/* "[v6]:port" */
 #define OMNI_PREFIXSTRLEN	64

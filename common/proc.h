@@ -16,6 +16,22 @@ struct imsgev;
 #define IMSG_LEN_ANY	((size_t)-1)
 
 /*
+ * Under valgrind (regress/valgrind.t) a process runs 20-50 times
+ * slower, which OMNI_SLOWDOWN scales the parent's waits for its
+ * children by, and there is no seccomp(2) (valgrind does not implement
+ * it), so the children go without their filter; every other step of
+ * the sandbox stays.  Natively RUNNING_ON_VALGRIND is 0: only who
+ * starts omnid under valgrind, root, can change that.
+ */
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define OMNI_UNDER_VALGRIND	(RUNNING_ON_VALGRIND != 0)
+#else
+#define OMNI_UNDER_VALGRIND	0
+#endif
+#define OMNI_SLOWDOWN		(OMNI_UNDER_VALGRIND ? 20 : 1)
+
+/*
  * One row of a dispatch table: a message type, the processes allowed
  * to send it, its exact payload length (or IMSG_LEN_ANY for variable
  * ones the handler checks itself), whether it carries a descriptor,

@@ -19,6 +19,35 @@ omni_str_valid(const char *s, size_t size)
 	return memchr(s, '\0', size) != NULL;
 }
 
+/*
+ * issue 7: what every receiver of a struct peer_path checks, the
+ * parent and wgctld alike.  Returns NULL when it is sane, else what is
+ * wrong.  The interface and the key are the receiver's to check.
+ */
+const char *
+omni_peer_path_check(const struct peer_path *pp)
+{
+	const struct omni_addr	*a[2] = { &pp->local, &pp->remote };
+	int			 i;
+
+	if (pp->state < PROBE_IDLE || pp->state > PROBE_FAILED)
+		return "probe state";
+	if (pp->kind < CAND_NONE || pp->kind > CAND_PEER_REFLEXIVE)
+		return "candidate kind";
+	for (i = 0; i < 2; i++)
+		if (a[i]->sa.sa_family != AF_UNSPEC &&
+		    omni_addr_port(a[i]) == 0)
+			return "address";
+	/* a candidate in use is somewhere */
+	if (pp->kind != CAND_NONE && pp->remote.sa.sa_family == AF_UNSPEC)
+		return "address";
+	if (pp->probe_us < -1)
+		return "probe time";
+	if (!omni_str_valid(pp->reason, sizeof(pp->reason)))
+		return "reason";
+	return NULL;
+}
+
 const char *
 omni_proc_name(enum omni_proc p)
 {

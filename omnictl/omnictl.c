@@ -176,7 +176,9 @@ reply_handle(enum actions a, const struct output *out, struct imsg *im,
 		    sizeof(struct ctl_peer))
 			break;
 		if (!omni_str_valid(((struct ctl_peer *)im->data)->ifname,
-		    OMNI_IFNAMSIZ))
+		    OMNI_IFNAMSIZ) ||
+		    !omni_str_valid(((struct ctl_peer *)im->data)->path_reason,
+		    sizeof(((struct ctl_peer *)im->data)->path_reason)))
 			die("bad peer record from omnid");
 		peer_add(rp, im->data);
 		return 0;

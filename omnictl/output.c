@@ -106,8 +106,61 @@ path_name(int path)
 	switch (path) {
 	case PATH_DIRECT:	return "direct";
 	case PATH_RELAYED:	return "relayed";
+	case PATH_DIRECT_LAN:	return "direct-lan";
+	case PATH_DIRECT_NAT:	return "direct-nat";
 	default:		return "none";
 	}
+}
+
+/* issue 7: the kind of the peer's candidate in use */
+static const char *
+cand_name(int kind)
+{
+	switch (kind) {
+	case CAND_HOST:			return "host";
+	case CAND_REFLEXIVE:		return "reflexive";
+	case CAND_PEER_REFLEXIVE:	return "peer-reflexive";
+	default:			return "none";
+	}
+}
+
+static const char *
+probe_name(int state)
+{
+	switch (state) {
+	case PROBE_RUNNING:	return "running";
+	case PROBE_OK:		return "ok";
+	case PROBE_FAILED:	return "failed";
+	default:		return "idle";
+	}
+}
+
+/* A candidate address, "" when there is none. */
+static const char *
+fmt_cand(const struct omni_addr *a, char *buf, size_t len)
+{
+	if (a->sa.sa_family != AF_INET && a->sa.sa_family != AF_INET6)
+		buf[0] = '\0';
+	else
+		omni_addr_str(a, buf, len);
+	return buf;
+}
+
+/* "local -> remote", "-" when no pair is known. */
+static const char *
+fmt_pair(const struct ctl_peer *p, char *buf, size_t len)
+{
+	char	 l[OMNI_ADDRSTRLEN], r[OMNI_ADDRSTRLEN];
+
+	if (p->cand_remote.sa.sa_family != AF_INET &&
+	    p->cand_remote.sa.sa_family != AF_INET6) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	fmt_cand(&p->cand_local, l, sizeof(l));
+	fmt_cand(&p->cand_remote, r, sizeof(r));
+	snprintf(buf, len, "%s -> %s", l[0] != '\0' ? l : "-", r);
+	return buf;
 }
 
 static const char *
@@ -138,7 +191,7 @@ fmt_endpoint(const struct omni_addr *a, char *buf, size_t len)
 
 /* --- text: a table of aligned columns ----------------------------------- */
 
-#define TT_MAXCOLS	8
+#define TT_MAXCOLS	10
 
 struct tt_row {
 	char	*group;			/* rows are printed under it */
@@ -268,8 +321,9 @@ static void
 text_head(enum actions a)
 {
 	static const char	*titles[] = { "VIP", "PUBLIC KEY", "ENDPOINT",
-				    "PATH", "HANDSHAKE", "RX", "TX", "RTT" };
-	static const int	 right[] = { 0, 0, 0, 0, 0, 1, 1, 1 };
+				    "PATH", "CANDIDATES", "HANDSHAKE", "RX",
+				    "TX", "RTT" };
+	static const int	 right[] = { 0, 0, 0, 0, 0, 0, 1, 1, 1 };
 	static const char	*ntitles[] = { "NUCLEUS", "REACHABLE",
 				    "LAST ANSWER", "RTT" };
 	static const int	 nright[] = { 0, 0, 0, 1 };
@@ -277,7 +331,7 @@ text_head(enum actions a)
 	text_count = 0;
 	text_have_local = 0;
 	if (a == ACT_SHOW_PEERS)
-		tt_init(8, titles, right);
+		tt_init(9, titles, right);
 	else if (a == ACT_SHOW_NUCLEUS)
 		tt_init(4, ntitles, nright);
 }
@@ -287,19 +341,27 @@ text_peer(const struct ctl_peer *p, time_t now)
 {
 	char		 vip[INET6_ADDRSTRLEN], key[OMNI_KEY_B64LEN];
 	char		 shortkey[16], ep[OMNI_ADDRSTRLEN], hs[32];
-	char		 rx[32], tx[32], rtt[32];
-	const char	*cells[8];
+	char		 rx[32], tx[32], rtt[32], path[160];
+	char		 pair[OMNI_ADDRSTRLEN * 2 + 8];
+	const char	*cells[9];
 
 	omni_key_to_base64(p->pubkey, key, sizeof(key));
 	snprintf(shortkey, sizeof(shortkey), "%.8s\u2026", key);
 	cells[0] = fmt_vip(&p->vip, vip, sizeof(vip));
 	cells[1] = shortkey;
 	cells[2] = fmt_endpoint(&p->endpoint, ep, sizeof(ep));
-	cells[3] = path_name(p->path);
-	cells[4] = fmt_age(p->last_handshake, now, hs, sizeof(hs));
-	cells[5] = fmt_size(p->rx_bytes, rx, sizeof(rx));
-	cells[6] = fmt_size(p->tx_bytes, tx, sizeof(tx));
-	cells[7] = fmt_rtt(p->rtt_us, rtt, sizeof(rtt));
+	/* no path: say why, when signald knows */
+	if (p->path_reason[0] != '\0')
+		snprintf(path, sizeof(path), "%s (%s)", path_name(p->path),
+		    p->path_reason);
+	else
+		strlcpy(path, path_name(p->path), sizeof(path));
+	cells[3] = path;
+	cells[4] = fmt_pair(p, pair, sizeof(pair));
+	cells[5] = fmt_age(p->last_handshake, now, hs, sizeof(hs));
+	cells[6] = fmt_size(p->rx_bytes, rx, sizeof(rx));
+	cells[7] = fmt_size(p->tx_bytes, tx, sizeof(tx));
+	cells[8] = fmt_rtt(p->rtt_us, rtt, sizeof(rtt));
 	tt_add(p->ifname, cells);
 	text_count++;
 }
@@ -576,6 +638,17 @@ json_peer(const struct ctl_peer *p, time_t now)
 	else
 		printf(",\"endpoint\":null");
 	json_kstr("path", path_name(p->path), 1);
+	/* issue 7: the candidate pair in use (omnictl(8)) */
+	json_kstr("path_reason", p->path_reason, 1);
+	json_kstr("cand_kind", cand_name(p->cand_kind), 1);
+	json_kstr("cand_local", fmt_cand(&p->cand_local, ep, sizeof(ep)), 1);
+	json_kstr("cand_remote", fmt_cand(&p->cand_remote, ep, sizeof(ep)),
+	    1);
+	json_kstr("probe_state", probe_name(p->probe_state), 1);
+	if (p->probe_us < 0)
+		printf(",\"probe_ms\":-1");
+	else
+		printf(",\"probe_ms\":%.3f", p->probe_us / 1000.0);
 	json_rtt("rtt_ms", p->rtt_us);
 	printf(",\"latest_handshake\":%" PRId64, p->last_handshake > 0 ?
 	    p->last_handshake : 0);

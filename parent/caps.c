@@ -9,6 +9,12 @@
  *                         family of the kernel backend.
  *   CAP_NET_BIND_SERVICE  binding the sockets handed to the children
  *                         when the configuration uses ports below 1024.
+ *   CAP_NET_RAW           the raw UDP probe sockets (probesock.c):
+ *                         signald probes from the WireGuard port
+ *                         through them, so probes test the NAT mapping
+ *                         WireGuard uses.  They are opened whenever an
+ *                         interface comes or its port changes, so the
+ *                         capability stays for the daemon's life.
  *   CAP_SETUID,           the children (signald, wgctld, metricsd, the
  *   CAP_SETGID,           config parser) are exec'd as root and then
  *   CAP_SYS_CHROOT        chroot and drop to the unprivileged user
@@ -51,6 +57,7 @@ static const struct {
 } caps_kept[] = {
 	{ CAP_NET_ADMIN,	"cap_net_admin" },
 	{ CAP_NET_BIND_SERVICE,	"cap_net_bind_service" },
+	{ CAP_NET_RAW,		"cap_net_raw" },
 	{ CAP_SETUID,		"cap_setuid" },
 	{ CAP_SETGID,		"cap_setgid" },
 	{ CAP_SYS_CHROOT,	"cap_sys_chroot" },

@@ -234,7 +234,7 @@ children_stop(void)
 		}
 	}
 	/* Give them a second to say goodbye (signald deregisters). */
-	for (left = 100; left > 0; left--) {
+	for (left = 100 * OMNI_SLOWDOWN; left > 0; left--) {
 		int	 alive = 0;
 
 		for (p = 0; p < PROC_MAX; p++) {

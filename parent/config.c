@@ -355,7 +355,7 @@ conf_parse_child(const char *path, int fd, const char *self_exe, int debug,
 		close(fd);
 		return -1;
 	}
-	deadline = conf_now_ms() + CONF_PARSE_TIMEOUT;
+	deadline = conf_now_ms() + CONF_PARSE_TIMEOUT * OMNI_SLOWDOWN;
 
 	imsgbuf_init(&ib, sv[0]);
 	memset(&cf, 0, sizeof(cf));
@@ -817,7 +817,21 @@ conf_print_str(FILE *fp, const char *s)
 	for (p = s; *p != '\0'; p++) {
 		if (*p == '"' || *p == '\\')
 			fprintf(fp, "\\%c", *p);
-		else if ((unsigned char)*p < 0x20 || *p == 0x7f)
+		/*
+		 * NEL (U+0085), LS and PS: YAML reads them back as line
+		 * breaks (fuzz_config's round trip found NEL).
+		 */
+		else if ((unsigned char)p[0] == 0xc2 &&
+		    (unsigned char)p[1] == 0x85) {
+			fputs("\\N", fp);
+			p++;
+		} else if ((unsigned char)p[0] == 0xe2 &&
+		    (unsigned char)p[1] == 0x80 &&
+		    ((unsigned char)p[2] == 0xa8 ||
+		    (unsigned char)p[2] == 0xa9)) {
+			fputs((unsigned char)p[2] == 0xa8 ? "\\L" : "\\P", fp);
+			p += 2;
+		} else if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			fprintf(fp, "\\x%02x", (unsigned char)*p);
 		else
 			fputc(*p, fp);

@@ -36,6 +36,8 @@
 #include "parse.h"
 #include "quickstart.h"
 #include "rtnl.h"
+#include "netmon.h"
+#include "probesock.h"
 
 #define IFACE_BACKOFF_MAX	30
 #define PARENT_METRICS_SECS	2
@@ -177,6 +179,40 @@ iface_sockets(struct iface *ifp)
 	return 0;
 }
 
+/*
+ * issue 7: the raw sockets that let signald probe from the WireGuard
+ * port (probesock.c), one per family, opened again when the port
+ * changes.  Without them signald still signals, only it cannot probe
+ * a family: a warning, never fatal.
+ */
+static void
+iface_probe_close(struct iface *ifp)
+{
+	if (ifp->if_probe4 != -1)
+		close(ifp->if_probe4);
+	if (ifp->if_probe6 != -1)
+		close(ifp->if_probe6);
+	ifp->if_probe4 = ifp->if_probe6 = -1;
+	ifp->if_probe_port = 0;
+}
+
+static void
+iface_probe_open(struct iface *ifp)
+{
+	uint16_t	 port = ifp->if_conf.listen_port;
+
+	if (ifp->if_probe_port == port)
+		return;
+	iface_probe_close(ifp);
+	ifp->if_probe_port = port;
+	if ((ifp->if_probe4 = probesock_open(AF_INET, port)) == -1)
+		log_warnx("%s: no IPv4 probe socket", ifp->if_conf.name);
+	/* a kernel without IPv6 is no reason to complain */
+	if ((ifp->if_probe6 = probesock_open(AF_INET6, port)) == -1 &&
+	    errno != EAFNOSUPPORT)
+		log_warnx("%s: no IPv6 probe socket", ifp->if_conf.name);
+}
+
 /* The root-level key that seals the cluster name (signald has no root). */
 static void
 iface_name_key(const struct iface *ifp, uint8_t *out)
@@ -263,6 +299,7 @@ iface_create(const struct conf_iface *ci, char *err, size_t errlen)
 	ifp->if_id = ++omnid->o_next_ifid;
 	ifp->if_conf = *ci;
 	ifp->if_sock4 = ifp->if_sock6 = -1;
+	ifp->if_probe4 = ifp->if_probe6 = -1;
 	ifp->if_dev.wd_pid = -1;
 	TAILQ_INIT(&ifp->if_peers);
 	evtimer_set(&ifp->if_retry, iface_retry, ifp);
@@ -277,6 +314,7 @@ iface_create(const struct conf_iface *ci, char *err, size_t errlen)
 	}
 	if (iface_bringup(ifp, err, errlen) == -1)
 		goto fail;
+	iface_probe_open(ifp);
 	TAILQ_INSERT_TAIL(&omnid->o_ifaces, ifp, if_entry);
 	return ifp;
  fail:
@@ -306,6 +344,7 @@ iface_destroy(struct iface *ifp)
 		close(ifp->if_sock4);
 	if (ifp->if_sock6 != -1)
 		close(ifp->if_sock6);
+	iface_probe_close(ifp);
 	log_info("%s: removed", ifp->if_conf.name);
 	sodium_memzero(ifp, sizeof(*ifp));
 	free(ifp);
@@ -465,6 +504,27 @@ global_for_children(void)
 	return omnid->o_conf.global;
 }
 
+/* issue 7: an interface's probe sockets (probesock.c) to signald */
+static void
+parent_send_probe(struct iface *ifp)
+{
+	struct sock_probe	 sp;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.ifid = ifp->if_id;
+	sp.wg_port = ifp->if_probe_port;
+	if (ifp->if_probe4 != -1) {
+		sp.af = AF_INET;
+		child_send(PROC_SIGNALD, IMSG_SOCK_PROBE, 0,
+		    dupfd(ifp->if_probe4), &sp, sizeof(sp));
+	}
+	if (ifp->if_probe6 != -1) {
+		sp.af = AF_INET6;
+		child_send(PROC_SIGNALD, IMSG_SOCK_PROBE, 0,
+		    dupfd(ifp->if_probe6), &sp, sizeof(sp));
+	}
+}
+
 void
 parent_send_signald(struct child *c)
 {
@@ -523,7 +583,10 @@ parent_send_signald(struct child *c)
 			child_send(PROC_SIGNALD, IMSG_SOCK_EDGE, 0,
 			    dupfd(ifp->if_sock6), &se, sizeof(se));
 		}
+		parent_send_probe(ifp);
 	}
+	/* issue 7: the underlay addresses, for host candidates */
+	netmon_send(NULL);
 	(void)c;
 }
 
@@ -585,16 +648,36 @@ static struct {
 	uint32_t	 ifid;
 	uint32_t	 count;
 	uint32_t	 seen;
+	pid_t		 pid;	/* of the signald that began it */
 } peerset;
+
+/*
+ * A child sent what it never should.  The parent goes on: it closes
+ * the channel, so the child is killed and started again (fuzz_imsg_parent
+ * holds the parent to that).
+ */
+static void
+child_insane(struct imsgev *iev, const char *why)
+{
+	log_warnx("%s: %s", omni_proc_name(iev->peer), why);
+	if (iev->peer == PROC_SIGNALD)
+		peerset.active = 0;
+	iev->closed(iev);
+}
 
 static void
 from_signald_peers_begin(struct imsgev *iev, struct imsg *im)
 {
 	struct peer_set_hdr	 h;
+	pid_t			 pid = omnid->o_children[PROC_SIGNALD].c_pid;
 
 	memcpy(&h, im->data, sizeof(h));
-	if (peerset.active)
-		fatalx("signald: peer set begun twice");
+	/* A set a signald that died since left open is forgotten. */
+	if (peerset.active && peerset.pid == pid) {
+		child_insane(iev, "peer set begun twice");
+		return;
+	}
+	peerset.active = 0;
 	if (iface_find(h.ifid) == NULL) {
 		log_warnx("signald: peer set for unknown interface %u",
 		    h.ifid);
@@ -604,6 +687,7 @@ from_signald_peers_begin(struct imsgev *iev, struct imsg *im)
 	peerset.ifid = h.ifid;
 	peerset.count = h.count;
 	peerset.seen = 0;
+	peerset.pid = pid;
 	child_send(PROC_WGCTLD, IMSG_PEERS_BEGIN, 0, -1, &h, sizeof(h));
 }
 
@@ -629,10 +713,14 @@ from_signald_peer(struct imsgev *iev, struct imsg *im)
 	memcpy(&p, im->data, sizeof(p));
 	if (!peerset.active || p.ifid != peerset.ifid)
 		return;		/* part of a set we refused */
-	if (!prefix_valid(&p.vip) || !addr_valid(&p.endpoint))
-		fatalx("signald: peer with invalid address");
-	if (++peerset.seen > peerset.count)
-		fatalx("signald: more peers than announced");
+	if (!prefix_valid(&p.vip) || !addr_valid(&p.endpoint)) {
+		child_insane(iev, "peer with invalid address");
+		return;
+	}
+	if (++peerset.seen > peerset.count) {
+		child_insane(iev, "more peers than announced");
+		return;
+	}
 	child_send(PROC_WGCTLD, IMSG_PEERS_PEER, 0, -1, &p, sizeof(p));
 }
 
@@ -644,8 +732,10 @@ from_signald_peers_end(struct imsgev *iev, struct imsg *im)
 	memcpy(&h, im->data, sizeof(h));
 	if (!peerset.active)
 		return;
-	if (h.ifid != peerset.ifid || h.count != peerset.seen)
-		fatalx("signald: peer set ended inconsistently");
+	if (h.ifid != peerset.ifid || h.count != peerset.seen) {
+		child_insane(iev, "peer set ended inconsistently");
+		return;
+	}
 	peerset.active = 0;
 	child_send(PROC_WGCTLD, IMSG_PEERS_END, 0, -1, &h, sizeof(h));
 }
@@ -709,8 +799,10 @@ from_signald_status(struct imsgev *iev, struct imsg *im)
 
 	memcpy(&ss, im->data, sizeof(ss));
 	if (!addr_valid(&ss.addr) || (ss.registered != 0 &&
-	    ss.registered != 1) || ss.rtt_us < -1 || ss.last_answer < 0)
-		fatalx("signald: invalid signaling status");
+	    ss.registered != 1) || ss.rtt_us < -1 || ss.last_answer < 0) {
+		child_insane(iev, "invalid signaling status");
+		return;
+	}
 	if (ss.ifid != 0 && iface_find(ss.ifid) == NULL)
 		return;		/* an interface a reload just removed */
 	child_send(PROC_WGCTLD, IMSG_SIG_STATUS, 0, -1, &ss, sizeof(ss));
@@ -940,6 +1032,44 @@ from_wgctld_verbose(struct imsgev *iev, struct imsg *im)
 	log_info("log verbosity set to %d", v);
 }
 
+/*
+ * issue 7: how signald reaches a peer, for omnictl show peers.  Only
+ * shown, never applied, but wgctld gets nothing the parent did not
+ * check: a malformed one is counted and dropped, signald lives on.
+ */
+static void
+from_signald_path(struct imsgev *iev, struct imsg *im)
+{
+	struct peer_path	 pp;
+	struct iface		*ifp;
+	static const uint8_t	 zero[OMNI_KEYLEN];
+	const char		*why = NULL;
+	uint64_t		 n;
+
+	memcpy(&pp, im->data, sizeof(pp));
+	if ((ifp = iface_find(pp.ifid)) == NULL) {
+		/* ids are never reused: a higher one was never ours */
+		if (pp.ifid == 0 || pp.ifid > omnid->o_next_ifid)
+			why = "unknown interface";
+		else
+			return;		/* an interface a reload removed */
+	} else if (memcmp(pp.pubkey, zero, OMNI_KEYLEN) == 0 ||
+	    memcmp(pp.pubkey, ifp->if_pub, OMNI_KEYLEN) == 0)
+		why = "peer key";
+	else
+		why = omni_peer_path_check(&pp);
+	if (why != NULL) {
+		/* logged at the 1st, 2nd, 4th, 8th...: no log flood */
+		n = ++omnid->o_paths_invalid;
+		if ((n & (n - 1)) == 0)
+			log_warnx("signald: invalid peer path (%s) dropped, "
+			    "%llu so far", why,
+			    (unsigned long long)omnid->o_paths_invalid);
+		return;
+	}
+	child_send(PROC_WGCTLD, IMSG_PEER_PATH, 0, -1, &pp, sizeof(pp));
+}
+
 #define FROM(p)	PROC_BIT(p)
 const struct proc_dispatch parent_from_signald[] = {
 	{ IMSG_PEERS_BEGIN, FROM(PROC_SIGNALD), sizeof(struct peer_set_hdr),
@@ -957,6 +1087,8 @@ const struct proc_dispatch parent_from_signald[] = {
 	    sizeof(struct sig_reflexive), 0, from_signald_reflexive },
 	{ IMSG_DH_REQ, FROM(PROC_SIGNALD), sizeof(struct sig_dh), 0,
 	    from_signald_dh },
+	{ IMSG_PEER_PATH, FROM(PROC_SIGNALD), sizeof(struct peer_path), 0,
+	    from_signald_path },
 	{ 0, 0, 0, 0, NULL }
 };
 
@@ -1055,6 +1187,10 @@ parent_metrics(int fd, short ev, void *arg)
 		TAILQ_FOREACH(ifp, &omnid->o_ifaces, if_entry)
 			n++;
 		SAMPLE("omni_interfaces", n, "%s", "");
+		SAMPLE("omni_local_addrs_updates_total", netmon_updates(),
+		    "%s", "");
+		SAMPLE("omni_peer_paths_invalid_total",
+		    omnid->o_paths_invalid, "%s", "");
 #undef SAMPLE
 		imsgev_compose(iev, IMSG_METRIC_END, PROC_PARENT, -1, NULL, 0);
 	}
@@ -1161,6 +1297,8 @@ iface_update(struct iface *ifp, const struct conf_iface *nci)
 	ifp->if_conf = *nci;
 	if (iface_sockets(ifp) == -1)
 		return -1;
+	/* a new port needs a new filter; the reload re-sends both */
+	iface_probe_open(ifp);
 	if (rekey) {
 		/* New cluster keys: every pair's preshared key changes. */
 		iface_keys(ifp);
@@ -1547,6 +1685,8 @@ main(int argc, char **argv)
 		    sizeof(err)) == NULL)
 			fatalx("%s", err);
 
+	/* the underlay addresses are known before signald asks */
+	netmon_init();
 	child_start(child_get(PROC_WGCTLD));
 	child_start(child_get(PROC_SIGNALD));
 	if (od.o_conf.global.metrics_enabled)

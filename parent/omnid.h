@@ -36,6 +36,9 @@ struct iface {
 	struct event		 if_retry;	/* re-create after wireguard-go died */
 	int			 if_backoff;
 	struct sig_reflexive	 if_reflexive;	/* latest STUN answer, time 0: none */
+	int			 if_probe4;	/* issue 7: raw probe sockets */
+	int			 if_probe6;
+	uint16_t		 if_probe_port;	/* the port they filter on */
 };
 TAILQ_HEAD(ifaces, iface);
 
@@ -77,6 +80,7 @@ struct omnid {
 	struct omni_addr	 o_metrics_addr;
 	uint64_t		 o_reload_ok;
 	uint64_t		 o_reload_failed;
+	uint64_t		 o_paths_invalid;	/* issue 7: from signald */
 	int			 o_exiting;
 	struct child		 o_children[PROC_MAX];
 };

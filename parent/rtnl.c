@@ -562,3 +562,34 @@ rtnl_addr_flush(int ifindex)
 			rv = -1;
 	return rv;
 }
+
+/* --- dumps for netmon.c ----------------------------------------------- */
+
+/*
+ * Dump every object of one kind (RTM_GETLINK, RTM_GETADDR,
+ * RTM_GETROUTE) of family af through cb, synchronously and bounded by
+ * RTNL_TIMEOUT_MS like every other request here.
+ */
+int
+rtnl_dump(uint16_t type, int af, mnl_cb_t cb, void *arg)
+{
+	struct nlmsghdr		*nlh;
+	struct rtgenmsg		*g;
+	struct rtnl_ctx		 ctx = { NULL, NULL, "" };
+	char			 what[64];
+
+	ctx.cb = cb;
+	ctx.arg = arg;
+	nlh = rtnl_msg(type, NLM_F_DUMP);
+	/* ifinfomsg, ifaddrmsg and rtmsg all start with the family */
+	g = mnl_nlmsg_put_extra_header(nlh, type == RTM_GETROUTE ?
+	    sizeof(struct rtmsg) : type == RTM_GETLINK ?
+	    sizeof(struct ifinfomsg) : sizeof(struct ifaddrmsg));
+	g->rtgen_family = af;
+	if (rtnl_talk(nlh, &ctx) == -1) {
+		snprintf(what, sizeof(what), "dump of type %u", type);
+		rtnl_warn(what, &ctx);
+		return -1;
+	}
+	return 0;
+}

@@ -7,6 +7,8 @@
 #ifndef OMNI_RTNL_H
 #define OMNI_RTNL_H
 
+#include <linux/netlink.h>
+
 #include "omni.h"
 
 #define RTNL_TIMEOUT_MS		2000
@@ -18,5 +20,8 @@ int	rtnl_addr_flush(int);
 int	rtnl_link_set(int, int, unsigned);
 int	rtnl_link_add(const char *, const char *);
 int	rtnl_link_del(const char *);
+/* issue 7: dumps for netmon.c (cb is a libmnl mnl_cb_t) */
+int	rtnl_dump(uint16_t, int, int (*)(const struct nlmsghdr *, void *),
+	    void *);
 
 #endif

@@ -477,11 +477,13 @@ control_peer_send(struct ctl_conn *c, const struct ctl_show *f,
     const struct pif *pi, const struct peer *p,
     const struct wg_peer_stats *ps)
 {
-	struct ctl_peer	 cp;
+	struct ctl_peer		 cp;
+	const struct peer_path	*pp;
 
 	memset(&cp, 0, sizeof(cp));
 	/* WireGuard exposes no round trip time; nothing else measures it. */
 	cp.rtt_us = -1;
+	cp.probe_us = -1;
 	strlcpy(cp.ifname, pi->pi_info.name, sizeof(cp.ifname));
 	if (p != NULL) {
 		memcpy(cp.pubkey, p->p_pubkey, OMNI_KEYLEN);
@@ -497,7 +499,18 @@ control_peer_send(struct ctl_conn *c, const struct ctl_show *f,
 		cp.rx_bytes = ps->rx_bytes;
 		cp.tx_bytes = ps->tx_bytes;
 	}
-	cp.path = status_path(cp.last_handshake, time(NULL));
+	/* issue 7: the candidate pair signald probed, if any */
+	pp = status_path_get(pi->pi_info.ifid, cp.pubkey);
+	cp.path = status_peer_path(cp.last_handshake, time(NULL), pp);
+	if (pp != NULL) {
+		cp.cand_kind = pp->kind;
+		cp.probe_state = pp->state;
+		cp.cand_local = pp->local;
+		cp.cand_remote = pp->remote;
+		cp.probe_us = pp->probe_us;
+	}
+	strlcpy(cp.path_reason, status_path_reason(cp.path, pp),
+	    sizeof(cp.path_reason));
 	if (f->vip.af != 0 && !peers_prefix_match(&f->vip, &cp.vip))
 		return 0;
 	return control_reply(c, IMSG_CTL_PEER, &cp, sizeof(cp));

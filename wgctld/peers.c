@@ -569,7 +569,7 @@ peers_state_end(struct peer_engine *pe)
 {
 	struct wg_peer_req	*r;
 	struct pif		*pi;
-	struct peer		*p;
+	struct peer		*p, *a;
 	size_t			 i;
 	int			 nplace = 0;
 
@@ -602,6 +602,26 @@ peers_state_end(struct peer_engine *pe)
 			continue;
 		}
 		pi->pi_napplied++;
+	}
+	/*
+	 * A restarted wgctld gets no desired set until signald's peer
+	 * set next changes, which may be never: until then what is
+	 * applied (what the previous wgctld asked for) is desired, so
+	 * that a reload changing the keepalive still reaches the peers.
+	 */
+	TAILQ_FOREACH(pi, &pe->pe_ifaces, pi_entry) {
+		if (pi->pi_have_desired)
+			continue;
+		RB_FOREACH(a, peer_tree, &pi->pi_applied) {
+			if ((p = calloc(1, sizeof(*p))) == NULL)
+				fatal("%s", __func__);
+			memcpy(p->p_pubkey, a->p_pubkey, OMNI_KEYLEN);
+			p->p_vip = a->p_vip;
+			peers_endpoint_copy(&p->p_endpoint, &a->p_endpoint);
+			RB_INSERT(peer_tree, &pi->pi_desired, p);
+			pi->pi_ndesired++;
+		}
+		pi->pi_have_desired = 1;
 	}
  done:
 	free(pe->pe_state);
@@ -644,6 +664,37 @@ peers_req_fill(const struct pif *pi, const struct peer *p,
 	peers_endpoint_copy(&r->endpoint, &p->p_endpoint);
 	peers_host_prefix(&p->p_vip, &r->allowed);
 	r->keepalive = (uint16_t)pi->pi_info.keepalive;
+}
+
+/*
+ * issue 7: wgctld tells whether a peer has a live session (a handshake
+ * within WireGuard's reject-after time); peers.c stays pure.
+ */
+static int	(*peers_session_live)(uint32_t, const uint8_t *);
+
+void
+peers_set_session_check(int (*fn)(uint32_t, const uint8_t *))
+{
+	peers_session_live = fn;
+}
+
+/*
+ * A peer whose endpoint changes before it ever had a session is
+ * removed and added again, not just moved.  Its first handshake
+ * initiation went to the endpoint the nucleus saw, and WireGuard
+ * sends the next one only after REKEY_TIMEOUT (5 s): moving it would
+ * leave the path the probes just found unused for those 5 s.  A fresh
+ * peer initiates at once.  A peer with a live session is only moved:
+ * WireGuard roams it without losing a packet.
+ */
+static int
+peers_readd(const struct pif *pi, const struct peer *a,
+    const struct wg_peer_req *r)
+{
+	if (peers_session_live == NULL || r->endpoint.sa.sa_family ==
+	    AF_UNSPEC || peers_endpoint_eq(&a->p_endpoint, &r->endpoint))
+		return 0;
+	return !peers_session_live(pi->pi_info.ifid, a->p_pubkey);
 }
 
 /*
@@ -692,6 +743,9 @@ peers_diff(const struct pif *pi, struct peer_diff *d)
 		    peers_vip_eq(&a->p_vip, &r.allowed) &&
 		    a->p_keepalive == r.keepalive)
 			continue;
+		if (a != NULL && peers_readd(pi, a, &r) &&
+		    peers_diff_push(&d->pd_del, &d->pd_ndel, &capdel, &r) == -1)
+			goto fail;
 		if (peers_diff_push(&d->pd_set, &d->pd_nset, &capset, &r) == -1)
 			goto fail;
 	}

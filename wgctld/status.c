@@ -45,6 +45,24 @@ RB_HEAD(hs_tree, hs_entry);
 RB_PROTOTYPE(hs_tree, hs_entry, hs_node, hs_cmp)
 RB_GENERATE(hs_tree, hs_entry, hs_node, hs_cmp)
 
+/* issue 7: the latest peer path signald reported, per peer */
+struct path_entry {
+	RB_ENTRY(path_entry)	 pa_node;
+	struct peer_path	 pa_path;
+};
+
+static int
+path_cmp(struct path_entry *a, struct path_entry *b)
+{
+	if (a->pa_path.ifid != b->pa_path.ifid)
+		return a->pa_path.ifid < b->pa_path.ifid ? -1 : 1;
+	return memcmp(a->pa_path.pubkey, b->pa_path.pubkey, OMNI_KEYLEN);
+}
+
+RB_HEAD(path_tree, path_entry);
+RB_PROTOTYPE(path_tree, path_entry, pa_node, path_cmp)
+RB_GENERATE(path_tree, path_entry, pa_node, path_cmp)
+
 static struct {
 	struct parent_status	 parent;
 	time_t			 parent_when;	/* 0: none yet */
@@ -57,7 +75,9 @@ static struct {
 	struct hs_tree		 hs;
 	uint64_t		 hs_gen;
 	time_t			 since;		/* handshakes before: seen */
-} st = { .hs = RB_INITIALIZER(&st.hs) };
+	struct path_tree	 paths;
+	size_t			 npaths;
+} st = { .hs = RB_INITIALIZER(&st.hs), .paths = RB_INITIALIZER(&st.paths) };
 
 void
 status_init(time_t now)
@@ -69,14 +89,20 @@ status_init(time_t now)
 void
 status_free(void)
 {
-	struct hs_entry	*e, *next;
+	struct hs_entry		*e, *next;
+	struct path_entry	*pa, *pnext;
 
 	RB_FOREACH_SAFE(e, hs_tree, &st.hs, next) {
 		RB_REMOVE(hs_tree, &st.hs, e);
 		free(e);
 	}
+	RB_FOREACH_SAFE(pa, path_tree, &st.paths, pnext) {
+		RB_REMOVE(path_tree, &st.paths, pa);
+		free(pa);
+	}
 	memset(&st, 0, sizeof(st));
 	RB_INIT(&st.hs);
+	RB_INIT(&st.paths);
 }
 
 int
@@ -90,13 +116,114 @@ status_path(int64_t last_handshake, time_t now)
 	return PATH_NONE;
 }
 
+/*
+ * issue 7: the path with what signald knows of the peer.  WireGuard's
+ * handshake says whether traffic flows; the candidate pair in use says
+ * how: to a host candidate of the peer (its LAN address) or through a
+ * NAT mapping.  Without probe information it is just "direct".
+ */
+int
+status_peer_path(int64_t last_handshake, time_t now,
+    const struct peer_path *pp)
+{
+	if (status_path(last_handshake, now) == PATH_NONE)
+		return PATH_NONE;
+	if (pp == NULL)
+		return PATH_DIRECT;
+	switch (pp->kind) {
+	case CAND_HOST:
+		return PATH_DIRECT_LAN;
+	case CAND_REFLEXIVE:
+	case CAND_PEER_REFLEXIVE:
+		return PATH_DIRECT_NAT;
+	default:
+		return PATH_DIRECT;
+	}
+}
+
+/* Why there is no path: signald's reason, "" when there is one. */
+const char *
+status_path_reason(int path, const struct peer_path *pp)
+{
+	if (path != PATH_NONE || pp == NULL)
+		return "";
+	if (pp->reason[0] != '\0')
+		return pp->reason;
+	if (pp->state == PROBE_FAILED)
+		return "no candidate pair answered";
+	return "";
+}
+
 const char *
 status_path_name(int path)
 {
 	switch (path) {
 	case PATH_DIRECT:	return "direct";
 	case PATH_RELAYED:	return "relayed";
+	case PATH_DIRECT_LAN:	return "direct-lan";
+	case PATH_DIRECT_NAT:	return "direct-nat";
 	default:		return "none";
+	}
+}
+
+/*
+ * Keep the latest path of a peer.  The parent checked it; wgctld
+ * checks again what it relies on, and holds at most one per peer it
+ * may hold (PEERS_MAX_STATE).
+ */
+int
+status_path_set(const struct peer_path *pp)
+{
+	struct path_entry	 key, *e;
+
+	if (omni_peer_path_check(pp) != NULL)
+		return -1;
+	memset(&key, 0, sizeof(key));
+	key.pa_path.ifid = pp->ifid;
+	memcpy(key.pa_path.pubkey, pp->pubkey, OMNI_KEYLEN);
+	if ((e = RB_FIND(path_tree, &st.paths, &key)) == NULL) {
+		if (st.npaths >= PEERS_MAX_STATE)
+			return -1;
+		if ((e = calloc(1, sizeof(*e))) == NULL) {
+			log_warn("%s", __func__);
+			return -1;
+		}
+		e->pa_path = key.pa_path;
+		RB_INSERT(path_tree, &st.paths, e);
+		st.npaths++;
+	}
+	e->pa_path = *pp;
+	return 0;
+}
+
+const struct peer_path *
+status_path_get(uint32_t ifid, const uint8_t *pubkey)
+{
+	struct path_entry	 key, *e;
+
+	memset(&key, 0, sizeof(key));
+	key.pa_path.ifid = ifid;
+	memcpy(key.pa_path.pubkey, pubkey, OMNI_KEYLEN);
+	if ((e = RB_FIND(path_tree, &st.paths, &key)) == NULL)
+		return NULL;
+	return &e->pa_path;
+}
+
+/* Forget the paths of peers and interfaces that are gone. */
+void
+status_path_prune(struct peer_engine *pe)
+{
+	struct path_entry	*e, *next;
+	struct pif		*pi;
+
+	RB_FOREACH_SAFE(e, path_tree, &st.paths, next) {
+		pi = peers_iface(pe, e->pa_path.ifid);
+		if (pi != NULL && pi->pi_configured &&
+		    peers_lookup(pi, e->pa_path.pubkey) != NULL)
+			continue;
+		RB_REMOVE(path_tree, &st.paths, e);
+		free(e);
+		st.npaths--;
 	}
 }
 
@@ -117,7 +244,8 @@ status_observe(struct pif *pi, const struct wg_peer_stats *ps, size_t n,
 
 	memset(pi->pi_npath, 0, sizeof(pi->pi_npath));
 	for (i = 0; i < n; i++) {
-		pi->pi_npath[status_path(ps[i].last_handshake, now)]++;
+		pi->pi_npath[status_peer_path(ps[i].last_handshake, now,
+		    status_path_get(pi->pi_info.ifid, ps[i].pubkey))]++;
 		memset(&key, 0, sizeof(key));
 		key.hs_ifid = pi->pi_info.ifid;
 		memcpy(key.hs_pubkey, ps[i].pubkey, OMNI_KEYLEN);
@@ -144,6 +272,23 @@ status_observe(struct pif *pi, const struct wg_peer_stats *ps, size_t n,
 	}
 	pi->pi_nstats = n;
 	pi->pi_stats_when = now;
+}
+
+/*
+ * A live session: the last poll saw a handshake within WireGuard's
+ * reject-after time.  A peer not polled yet has none.
+ */
+int
+status_session_live(uint32_t ifid, const uint8_t *pubkey)
+{
+	struct hs_entry	 key, *e;
+
+	memset(&key, 0, sizeof(key));
+	key.hs_ifid = ifid;
+	memcpy(key.hs_pubkey, pubkey, OMNI_KEYLEN);
+	if ((e = RB_FIND(hs_tree, &st.hs, &key)) == NULL || e->hs_last <= 0)
+		return 0;
+	return status_path(e->hs_last, time(NULL)) != PATH_NONE;
 }
 
 /* --- the parent's status ------------------------------------------- */
@@ -370,7 +515,9 @@ status_fill(struct peer_engine *pe, time_t now, struct ctl_status *cs)
 			status_problem(cs, "%s: not registered with any "
 			    "nucleus", pi->pi_info.name);
 		cs->peers += pi->pi_nstats;
-		cs->peers_direct += pi->pi_npath[PATH_DIRECT];
+		cs->peers_direct += pi->pi_npath[PATH_DIRECT] +
+		    pi->pi_npath[PATH_DIRECT_LAN] +
+		    pi->pi_npath[PATH_DIRECT_NAT];
 	}
 	for (i = 0; i < STATUS_MAX_SIG; i++) {
 		if (st.sig[i].when == 0 || st.sig[i].s.ifid != 0)

@@ -64,6 +64,7 @@ static void	parent_ctl_result(struct imsgev *, struct imsg *);
 static void	parent_log_verbose(struct imsgev *, struct imsg *);
 static void	parent_status_msg(struct imsgev *, struct imsg *);
 static void	parent_sig_status(struct imsgev *, struct imsg *);
+static void	parent_peer_path(struct imsgev *, struct imsg *);
 
 #define P	PROC_BIT(PROC_PARENT)
 static const struct proc_dispatch parent_table[] = {
@@ -94,6 +95,8 @@ static const struct proc_dispatch parent_table[] = {
 	    parent_status_msg },
 	{ IMSG_SIG_STATUS, P, sizeof(struct sig_status), 0,
 	    parent_sig_status },
+	{ IMSG_PEER_PATH, P, sizeof(struct peer_path), 0,
+	    parent_peer_path },
 	{ 0, 0, 0, 0, NULL }
 };
 #undef P
@@ -107,6 +110,8 @@ static const int wgctld_syscalls[] = {
 	SCMP_SYS(accept4), SCMP_SYS(epoll_create1), SCMP_SYS(pipe2),
 	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
 	SCMP_SYS(getegid),
+	/* glibc's qsort() of peer statistics past 1 kB (show peers) */
+	SCMP_SYS(sysinfo),
 	-1
 };
 
@@ -150,6 +155,66 @@ wgctld_log_req(const char *what, const struct pif *pi,
  * a VIP moving from a departed peer to a new one is never claimed by
  * two peers.  Only what was queued to the parent counts as applied.
  */
+/*
+ * A new peer is first set without its persistent keepalive, and the
+ * keepalive follows KA_HOLD_MS later plus up to KA_SPREAD_MS chosen
+ * by our own key.  Setting the keepalive makes WireGuard send one at
+ * once, which starts a handshake; two edges that learn of each other
+ * from the nucleus within a millisecond would both initiate, each
+ * consume the other's initiation, reject the other's response, and
+ * wait 5 s (REKEY_TIMEOUT) to try again.  Held back, the handshake
+ * is started by traffic, or by the first of the two keepalives.
+ */
+#define KA_HOLD_MS	100
+#define KA_SPREAD_MS	400
+static struct event	 ka_ev;
+static void		 wgctld_sync_all(void);
+
+static void
+wgctld_ka_release(int fd, short ev, void *arg)
+{
+	wgctld_sync_all();
+}
+
+static int
+wgctld_readded(const struct peer_diff *d, const uint8_t *pubkey)
+{
+	size_t	 i;
+
+	for (i = 0; i < d->pd_ndel; i++)
+		if (memcmp(d->pd_del[i].pubkey, pubkey, OMNI_KEYLEN) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+wgctld_ka_hold(struct pif *pi, struct peer_diff *d)
+{
+	struct peer	 key;
+	struct timeval	 tv;
+	size_t		 i;
+	unsigned	 ms;
+	int		 held = 0;
+
+	for (i = 0; i < d->pd_nset; i++) {
+		memcpy(key.p_pubkey, d->pd_set[i].pubkey, OMNI_KEYLEN);
+		/* a peer removed and added again (peers_readd) is new too */
+		if (d->pd_set[i].keepalive == 0 ||
+		    (RB_FIND(peer_tree, &pi->pi_applied, &key) != NULL &&
+		    !wgctld_readded(d, d->pd_set[i].pubkey)))
+			continue;
+		d->pd_set[i].keepalive = 0;
+		held = 1;
+	}
+	if (!held || evtimer_pending(&ka_ev, NULL))
+		return;
+	ms = KA_HOLD_MS + (pi->pi_info.pubkey[0] << 8 |
+	    pi->pi_info.pubkey[1]) % KA_SPREAD_MS;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = ms % 1000 * 1000;
+	evtimer_add(&ka_ev, &tv);
+}
+
 static void
 wgctld_sync(struct pif *pi)
 {
@@ -160,6 +225,7 @@ wgctld_sync(struct pif *pi)
 		log_warn("%s: diff", pi->pi_info.name);
 		return;
 	}
+	wgctld_ka_hold(pi, &d);
 	for (i = 0; i < d.pd_ndel; i++) {
 		wgctld_log_req("remove", pi, &d.pd_del[i]);
 		if (wgctld_to_parent(IMSG_WG_PEER_DEL, 0, &d.pd_del[i],
@@ -229,6 +295,7 @@ parent_reconf_end(struct imsgev *iev, struct imsg *im)
 	log_debug("configuration: %d interfaces", n);
 	/* A changed keepalive or key changes what every peer should be. */
 	wgctld_sync_all();
+	status_path_prune(&engine);
 }
 
 static void
@@ -268,8 +335,10 @@ parent_peers_end(struct imsgev *iev, struct imsg *im)
 {
 	struct pif	*pi;
 
-	if ((pi = peers_set_end(&engine, im->data)) != NULL)
+	if ((pi = peers_set_end(&engine, im->data)) != NULL) {
 		wgctld_sync(pi);
+		status_path_prune(&engine);
+	}
 }
 
 static void
@@ -383,6 +452,25 @@ parent_sig_status(struct imsgev *iev, struct imsg *im)
 	if (status_sig_set(ss, time(NULL)) == -1)
 		log_warnx("bad signaling status for interface %u ignored",
 		    ss->ifid);
+}
+
+/*
+ * issue 7: how signald reaches a peer.  Kept only for a peer wgctld
+ * knows of, so a path cannot outlive its peer; the next peer set after
+ * a path that came first brings it back with signald's next report.
+ */
+static void
+parent_peer_path(struct imsgev *iev, struct imsg *im)
+{
+	struct peer_path	 pp;
+	struct pif		*pi;
+
+	memcpy(&pp, im->data, sizeof(pp));
+	if ((pi = peers_iface(&engine, pp.ifid)) == NULL ||
+	    !pi->pi_configured || peers_lookup(pi, pp.pubkey) == NULL)
+		return;
+	if (status_path_set(&pp) == -1)
+		log_warnx("bad peer path for interface %u ignored", pp.ifid);
 }
 
 /* --- statistics requests ---------------------------------------------- */
@@ -521,7 +609,7 @@ metrics_emit(void)
 				    "iface=\"%s\",peer=\"%s\"", ifn, vip);
 			}
 		}
-		for (path = PATH_NONE; path <= PATH_RELAYED; path++)
+		for (path = PATH_NONE; path <= OMNI_PATH_MAX; path++)
 			metric_send(&iev_parent, "omni_peers",
 			    (double)pi->pi_npath[path],
 			    "iface=\"%s\",path=\"%s\"", ifn,
@@ -607,6 +695,7 @@ main(int argc, char *argv[])
 		fatalx("sodium_init");
 	peers_init(&engine);
 	status_init(time(NULL));
+	peers_set_session_check(status_session_live);
 
 	memset(&sb, 0, sizeof(sb));
 	sb.name = "wgctld";
@@ -629,6 +718,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 
 	evtimer_set(&metrics_ev, metrics_tick, NULL);
+	evtimer_set(&ka_ev, wgctld_ka_release, NULL);
 	proc_timer(&metrics_ev, METRICS_INTERVAL, 0);
 
 	log_debug("started");

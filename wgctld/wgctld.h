@@ -48,7 +48,7 @@ struct pif {
 	size_t			 pi_napplied;
 	/* from the latest statistics poll (status.c) */
 	size_t			 pi_nstats;	/* peers WireGuard has */
-	size_t			 pi_npath[PATH_RELAYED + 1];
+	size_t			 pi_npath[OMNI_PATH_MAX + 1];
 	uint64_t		 pi_handshakes;
 	time_t			 pi_stats_when;
 };
@@ -104,6 +104,7 @@ const struct peer *peers_lookup(const struct pif *, const uint8_t *);
 int		 peers_diff(const struct pif *, struct peer_diff *);
 void		 peers_commit(struct pif *, const struct peer_diff *);
 void		 peers_diff_free(struct peer_diff *);
+void		 peers_set_session_check(int (*)(uint32_t, const uint8_t *));
 void		 peers_host_prefix(const struct omni_prefix *,
 		    struct omni_prefix *);
 int		 peers_prefix_match(const struct omni_prefix *,
@@ -138,6 +139,13 @@ void		 status_init(time_t);
 void		 status_free(void);
 int		 status_path(int64_t, time_t);
 const char	*status_path_name(int);
+/* issue 7: peer paths from signald */
+int		 status_peer_path(int64_t, time_t, const struct peer_path *);
+const char	*status_path_reason(int, const struct peer_path *);
+int		 status_path_set(const struct peer_path *);
+const struct peer_path *status_path_get(uint32_t, const uint8_t *);
+int		 status_session_live(uint32_t, const uint8_t *);
+void		 status_path_prune(struct peer_engine *);
 void		 status_observe(struct pif *, const struct wg_peer_stats *,
 		    size_t, time_t);
 int		 status_parent_set(const struct parent_status *, time_t);

@@ -83,6 +83,18 @@ findreq(const struct wg_peer_req *v, size_t n, uint8_t key)
 
 /* Diff, check the counts, commit. */
 static int
+no_session(uint32_t ifid, const uint8_t *pubkey)
+{
+	return 0;
+}
+
+static int
+live_session(uint32_t ifid, const uint8_t *pubkey)
+{
+	return 1;
+}
+
+static int
 sync_counts(struct pif *pi, size_t nset, size_t ndel, struct peer_diff *keep)
 {
 	struct peer_diff	 d;
@@ -159,6 +171,31 @@ main(void)
 	    d.pd_set[0].pubkey[0] == 0x02, "changed endpoint: one SET");
 	peers_commit(pi, &d);
 	peers_diff_free(&d);
+
+	/*
+	 * issue 7: with a session check, an endpoint change of a peer
+	 * without a live session is a DEL and a SET (WireGuard would
+	 * otherwise wait 5 s to initiate again); with a live session it
+	 * stays a move.
+	 */
+	peers_set_session_check(no_session);
+	set[1] = mkpeer(1, 0x02, "10.77.0.3/24", "198.18.0.34:4000");
+	sendset(&pe, 1, set, 2);
+	ok(peers_diff(pi, &d) == 0 && d.pd_nset == 1 && d.pd_ndel == 1 &&
+	    d.pd_del[0].pubkey[0] == 0x02 && d.pd_set[0].pubkey[0] == 0x02,
+	    "endpoint change without a session: DEL and SET");
+	peers_commit(pi, &d);
+	peers_diff_free(&d);
+	ok(pi->pi_napplied == 2, "both still applied after the re-add");
+	set[1] = mkpeer(1, 0x02, "10.77.0.3/24", "198.18.0.34:4000");
+	sendset(&pe, 1, set, 2);
+	ok(sync_counts(pi, 0, 0, NULL), "re-added peer: nothing left to do");
+	peers_set_session_check(live_session);
+	set[1] = mkpeer(1, 0x02, "10.77.0.3/24", "198.18.0.33:4000");
+	sendset(&pe, 1, set, 2);
+	ok(sync_counts(pi, 1, 0, NULL),
+	    "endpoint change with a live session: a SET only");
+	peers_set_session_check(NULL);
 
 	/* update VIP */
 	set[1] = mkpeer(1, 0x02, "10.77.0.30/24", "198.18.0.33:4000");
@@ -300,6 +337,13 @@ main(void)
 	ok(pi->pi_napplied == 2 && pi2->pi_napplied == 1,
 	    "applied sets restored");
 	ok(sync_counts(pi, 0, 0, NULL), "before the first set: no removal");
+	/* signald may never send another set: a reload still applies */
+	ifs[0].keepalive = 20;
+	ok(reconf(&pe2, ifs, 2) == 0 && sync_counts(pi, 2, 0, NULL),
+	    "before the first set: a reload's new keepalive reaches both");
+	ifs[0].keepalive = 15;
+	ok(reconf(&pe2, ifs, 2) == 0 && sync_counts(pi, 2, 0, NULL),
+	    "and the old one again");
 	ok(sendset(&pe2, 1, set, 2) == pi && sync_counts(pi, 0, 0, NULL),
 	    "same set after restart: no spurious change");
 	ok(sendset(&pe2, 2, &set[2], 1) == pi2 &&

@@ -224,6 +224,128 @@ test_nuclei(void)
 	    "stale nucleus left out: %d rows", n);
 }
 
+/* issue 7: peer paths from signald, their classification and pruning */
+static struct peer_path
+path_of(uint32_t ifid, int keybyte, int state, int kind)
+{
+	struct peer_path	 pp;
+
+	memset(&pp, 0, sizeof(pp));
+	pp.ifid = ifid;
+	memset(pp.pubkey, keybyte, OMNI_KEYLEN);
+	pp.state = state;
+	pp.kind = kind;
+	pp.probe_us = -1;
+	if (kind != CAND_NONE) {
+		omni_addr_parse("198.18.0.2", 51820, &pp.local);
+		omni_addr_parse("203.0.113.5", 40312, &pp.remote);
+		pp.probe_us = 1234;
+	}
+	return pp;
+}
+
+/* One interface's peer set: keys 1..n. */
+static void
+set_peers(uint32_t ifid, int n)
+{
+	struct peer_set_hdr	 h = { ifid, (uint32_t)n };
+	struct omni_peer	 op;
+	char			 vip[32];
+	int			 i;
+
+	peers_set_begin(&pe, &h);
+	for (i = 1; i <= n; i++) {
+		memset(&op, 0, sizeof(op));
+		op.ifid = ifid;
+		memset(op.pubkey, i, OMNI_KEYLEN);
+		snprintf(vip, sizeof(vip), "10.77.0.%d/32", 10 + i);
+		omni_prefix_parse(vip, &op.vip);
+		omni_addr_parse("198.18.0.9", 51820, &op.endpoint);
+		peers_set_peer(&pe, &op);
+	}
+	peers_set_end(&pe, &h);
+}
+
+static void
+test_paths(void)
+{
+	struct peer_path	 pp;
+	const struct peer_path	*got;
+	uint8_t			 key[OMNI_KEYLEN];
+
+	pp = path_of(1, 1, PROBE_OK, CAND_HOST);
+	ok(status_peer_path(T0 - 5, T0, NULL) == PATH_DIRECT,
+	    "fresh, nothing probed: direct");
+	ok(status_peer_path(T0 - 5, T0, &pp) == PATH_DIRECT_LAN,
+	    "fresh over a host candidate: direct-lan");
+	pp.kind = CAND_REFLEXIVE;
+	ok(status_peer_path(T0 - 5, T0, &pp) == PATH_DIRECT_NAT,
+	    "fresh over a reflexive candidate: direct-nat");
+	pp.kind = CAND_PEER_REFLEXIVE;
+	ok(status_peer_path(T0 - 5, T0, &pp) == PATH_DIRECT_NAT,
+	    "fresh over a peer-reflexive candidate: direct-nat");
+	pp.kind = CAND_NONE;
+	ok(status_peer_path(T0 - 5, T0, &pp) == PATH_DIRECT,
+	    "fresh, no candidate in use: direct");
+	pp = path_of(1, 1, PROBE_OK, CAND_HOST);
+	ok(status_peer_path(T0 - 200, T0, &pp) == PATH_NONE &&
+	    status_peer_path(0, T0, &pp) == PATH_NONE,
+	    "a probe answer without a fresh handshake is no path");
+	ok(strcmp(status_path_name(PATH_DIRECT_LAN), "direct-lan") == 0 &&
+	    strcmp(status_path_name(PATH_DIRECT_NAT), "direct-nat") == 0,
+	    "path names direct-lan, direct-nat");
+
+	pp = path_of(1, 1, PROBE_FAILED, CAND_NONE);
+	strlcpy(pp.reason, "symmetric NAT on both sides", sizeof(pp.reason));
+	ok(strcmp(status_path_reason(PATH_NONE, &pp),
+	    "symmetric NAT on both sides") == 0, "no path: signald's reason");
+	pp.reason[0] = '\0';
+	ok(strcmp(status_path_reason(PATH_NONE, &pp),
+	    "no candidate pair answered") == 0,
+	    "failed without a reason: one is given");
+	ok(strcmp(status_path_reason(PATH_DIRECT, &pp), "") == 0 &&
+	    strcmp(status_path_reason(PATH_NONE, NULL), "") == 0,
+	    "a path, or no probe information: no reason");
+
+	/* stored per (interface, key), replaced, checked */
+	set_peers(1, 2);
+	pp = path_of(1, 1, PROBE_RUNNING, CAND_NONE);
+	ok(status_path_set(&pp) == 0, "a running probe is kept");
+	pp = path_of(1, 1, PROBE_OK, CAND_REFLEXIVE);
+	ok(status_path_set(&pp) == 0 &&
+	    (got = status_path_get(1, pp.pubkey)) != NULL &&
+	    got->state == PROBE_OK && got->kind == CAND_REFLEXIVE &&
+	    got->probe_us == 1234, "the latest replaces it");
+	pp = path_of(1, 2, 9, CAND_HOST);
+	ok(status_path_set(&pp) == -1, "a bad probe state is refused");
+	pp = path_of(1, 2, PROBE_OK, 7);
+	ok(status_path_set(&pp) == -1, "a bad candidate kind is refused");
+	pp = path_of(1, 2, PROBE_OK, CAND_HOST);
+	pp.remote.sa.sa_family = AF_UNIX;
+	ok(status_path_set(&pp) == -1, "a bad address family is refused");
+	pp = path_of(1, 2, PROBE_OK, CAND_HOST);
+	memset(pp.reason, 'x', sizeof(pp.reason));
+	ok(status_path_set(&pp) == -1, "an unterminated reason is refused");
+	pp = path_of(1, 2, PROBE_OK, CAND_HOST);
+	pp.probe_us = -2;
+	ok(status_path_set(&pp) == -1, "a negative probe time is refused");
+	ok(status_path_get(1, pp.pubkey) == NULL, "none of them was kept");
+	pp = path_of(1, 2, PROBE_OK, CAND_HOST);
+	ok(status_path_set(&pp) == 0, "a good one for the second peer");
+
+	/* the peer goes: so does its path; the other one stays */
+	set_peers(1, 1);
+	status_path_prune(&pe);
+	memset(key, 1, sizeof(key));
+	ok(status_path_get(1, key) != NULL, "a peer still there keeps its path");
+	memset(key, 2, sizeof(key));
+	ok(status_path_get(1, key) == NULL, "a peer gone loses its path");
+	set_peers(1, 0);
+	status_path_prune(&pe);
+	memset(key, 1, sizeof(key));
+	ok(status_path_get(1, key) == NULL, "an empty set: no path left");
+}
+
 int
 main(void)
 {
@@ -237,6 +359,7 @@ main(void)
 	test_handshakes();
 	test_status();
 	test_nuclei();
+	test_paths();
 
 	status_free();
 	peers_free(&pe);

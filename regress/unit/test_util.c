@@ -242,6 +242,53 @@ test_keys(void)
 	ok(memcmp(a, f, 32) != 0, "empty cluster name distinct");
 }
 
+/* issue 7: what the parent and wgctld check of a peer path */
+static void
+test_peer_path(void)
+{
+	struct peer_path	 pp, good;
+
+	memset(&good, 0, sizeof(good));
+	good.state = PROBE_OK;
+	good.kind = CAND_REFLEXIVE;
+	omni_addr_parse("198.18.0.2", 51820, &good.local);
+	omni_addr_parse("203.0.113.5", 40312, &good.remote);
+	good.probe_us = 1500;
+	ok(omni_peer_path_check(&good) == NULL, "a path in use is sane");
+	pp = good;
+	pp.kind = CAND_NONE;
+	pp.state = PROBE_FAILED;
+	memset(&pp.local, 0, sizeof(pp.local));
+	memset(&pp.remote, 0, sizeof(pp.remote));
+	pp.probe_us = -1;
+	strlcpy(pp.reason, "symmetric NAT", sizeof(pp.reason));
+	ok(omni_peer_path_check(&pp) == NULL, "no path, with a reason: sane");
+	pp = good;
+	pp.state = PROBE_FAILED + 1;
+	ok(omni_peer_path_check(&pp) != NULL, "probe state out of range");
+	pp.state = -1;
+	ok(omni_peer_path_check(&pp) != NULL, "negative probe state");
+	pp = good;
+	pp.kind = CAND_PEER_REFLEXIVE + 1;
+	ok(omni_peer_path_check(&pp) != NULL, "candidate kind out of range");
+	pp = good;
+	memset(&pp.remote, 0, sizeof(pp.remote));
+	ok(omni_peer_path_check(&pp) != NULL,
+	    "a candidate in use without its address");
+	pp = good;
+	pp.local.sa.sa_family = AF_UNIX;
+	ok(omni_peer_path_check(&pp) != NULL, "an address of another family");
+	pp = good;
+	pp.remote.sin.sin_port = 0;
+	ok(omni_peer_path_check(&pp) != NULL, "an address without a port");
+	pp = good;
+	pp.probe_us = -2;
+	ok(omni_peer_path_check(&pp) != NULL, "a negative probe time");
+	pp = good;
+	memset(pp.reason, 'x', sizeof(pp.reason));
+	ok(omni_peer_path_check(&pp) != NULL, "an unterminated reason");
+}
+
 int
 main(void)
 {
@@ -251,5 +298,6 @@ main(void)
 	test_prefix();
 	test_base64();
 	test_keys();
+	test_peer_path();
 	return tap_done();
 }
