@@ -12,6 +12,12 @@
  * A nucleus that stops answering is registered with again, but what
  * it reported last is kept while no other nucleus answers: signaling
  * trouble must not tear tunnels down.
+ *
+ * NAT traversal (issue 7): REGISTER and HEARTBEAT carry the candidates
+ * the probe engine gathered (probe.c); every peer's candidates go to
+ * the probe engine when they are new or change, at once (punch) when
+ * a nucleus sends PUNCH; the endpoint the engine chose overrides the
+ * nucleus's in the peer set.
  */
 #include <sys/queue.h>
 
@@ -22,6 +28,7 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "probe.h"
 #include "ptab.h"
 #include "signald.h"
 
@@ -51,6 +58,9 @@ struct edge_nucleus {
 	uint64_t		 en_reqs[EDGE_RECENT_REQS];
 	uint64_t		 en_reqms[EDGE_RECENT_REQS];
 	unsigned		 en_nreq;
+	/* nonces of the answers accepted to those requests */
+	uint64_t		 en_seen[EDGE_SEEN_ANSWERS];
+	unsigned		 en_nseen;
 	int			 en_vip_warned;
 	int			 en_key_warned;
 	/* the view and where it stands */
@@ -71,6 +81,11 @@ struct edge_nucleus {
 	/* page retransmission */
 	uint64_t		 en_rto_at;	/* ms, 0: none */
 	uint32_t		 en_rto;	/* ms */
+	/* PUNCH replay protection: times accepted, all above the floor */
+	uint64_t		 en_punch[EDGE_PUNCH_SEEN];
+	unsigned		 en_npunch;
+	uint64_t		 en_pfloor;
+	uint64_t		 en_cands_ms;	/* HEARTBEAT for new candidates */
 };
 
 struct edge_iface {
@@ -83,6 +98,8 @@ struct edge_iface {
 	int			 ei_dirty;	/* recompute the union */
 	size_t			 ei_nsent;
 	struct omni_peer	*ei_sent;
+	/* peers as told to the probe engine; pe_until: punched, ms */
+	struct ptab		 ei_known;
 };
 
 static TAILQ_HEAD(, edge_iface)	 edge_ifaces =
@@ -90,7 +107,8 @@ static TAILQ_HEAD(, edge_iface)	 edge_ifaces =
 static struct edge_io		 edge_io;
 static uint64_t			 edge_seq;
 
-static void	edge_update_peers(struct edge_iface *, uint64_t);
+static void	edge_update_peers(struct edge_iface *,
+		    const struct sig_clock *);
 
 void
 edge_init(const struct edge_io *io)
@@ -222,6 +240,53 @@ sync_fields(const struct edge_nucleus *en, struct sig_msg *m)
 }
 
 static int
+cand_cmp(const void *a, const void *b)
+{
+	const struct sig_cand	*x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return memcmp(x, y, sizeof(*x));
+}
+
+/*
+ * Our candidates, as the probe engine ranks them, at most
+ * SIG_MAX_CANDS: first the best of each kind, then the rest in order.
+ * They go sorted: the same set in another order is no change (which
+ * would cost a new version and a PUNCH to everyone).
+ */
+static void
+local_cands(const struct edge_iface *ei, struct sig_msg *m)
+{
+	struct probe_cand	 pc[PROBE_MAX_CANDS];
+	uint8_t			 used[PROBE_MAX_CANDS];
+	unsigned		 kinds = 0;
+	size_t			 n, i;
+	int			 pass;
+
+	n = probe_local_cands(ei->ei_conf.ifid, pc, PROBE_MAX_CANDS);
+	if (n > PROBE_MAX_CANDS)
+		n = PROBE_MAX_CANDS;
+	memset(used, 0, sizeof(used));
+	m->ncands = 0;
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < n && m->ncands < SIG_MAX_CANDS; i++) {
+			if (used[i] || (pass == 0 && pc[i].pc_kind < 32 &&
+			    (kinds & (1u << pc[i].pc_kind))))
+				continue;
+			used[i] = 1;
+			if (proto_cand_from_addr(&pc[i].pc_addr,
+			    pc[i].pc_kind, &m->cands[m->ncands]) == -1)
+				continue;
+			if (pc[i].pc_kind < 32)
+				kinds |= 1u << pc[i].pc_kind;
+			m->ncands++;
+		}
+	qsort(m->cands, m->ncands, sizeof(m->cands[0]), cand_cmp);
+	m->fields |= SIG_F(SIG_K_CANDS);
+}
+
+static int
 edge_send(struct edge_iface *ei, struct edge_nucleus *en, int type,
     const struct sig_clock *clk)
 {
@@ -247,6 +312,8 @@ edge_send(struct edge_iface *ei, struct edge_nucleus *en, int type,
 	}
 	if (type == SIG_HEARTBEAT || (type == SIG_REGISTER && auth != NULL))
 		sync_fields(en, &m);
+	if (type == SIG_HEARTBEAT || type == SIG_REGISTER)
+		local_cands(ei, &m);
 	if (type == SIG_REGISTER && auth == NULL)
 		m.fields &= ~SIG_F(SIG_K_COOKIE);
 	if ((rv = proto_seal(&m, SIG_KIND_UP, c->cluster, c->name_key,
@@ -317,6 +384,132 @@ edge_deregister_all(struct edge_iface *ei, const struct sig_clock *clk)
 			edge_send(ei, &ei->ei_nuclei[i], SIG_DEREGISTER, clk);
 }
 
+/* --- probing ----------------------------------------------------------- */
+
+/*
+ * A candidate worth probing: not unspecified, loopback (that would be
+ * ourselves), multicast or broadcast, nor IPv6 link-local (it needs
+ * a scope we cannot know).  A member announcing other hosts' addresses
+ * gets them probed at the probe engine's pace only.
+ */
+static int
+cand_usable(const struct sig_cand *c)
+{
+	static const uint8_t	 zero[16];
+
+	if (c->af == AF_INET)
+		return c->ip[0] != 0 && c->ip[0] != 127 && c->ip[0] < 224;
+	return memcmp(c->ip, zero, 16) != 0 && c->ip[0] != 0xff &&
+	    !(c->ip[0] == 0xfe && (c->ip[1] & 0xc0) == 0x80) &&
+	    !(memcmp(c->ip, zero, 15) == 0 && c->ip[15] == 1);
+}
+
+/*
+ * What the probe engine gets of a peer: its candidates, then the
+ * endpoint the nucleus saw (a reflexive candidate too), no duplicates.
+ */
+static size_t
+peer_cands(const struct sig_peer *p, struct probe_cand *pc)
+{
+	struct omni_addr	 a;
+	size_t			 n = 0, i, k;
+
+	for (i = 0; i <= p->ncands && n < PROBE_MAX_CANDS; i++) {
+		if (i < p->ncands) {
+			if (p->cands[i].kind < CAND_HOST ||
+			    p->cands[i].kind > CAND_PEER_REFLEXIVE ||
+			    !cand_usable(&p->cands[i]))
+				continue;	/* unknown kind, or unusable */
+			proto_cand_to_addr(&p->cands[i], &a);
+			pc[n].pc_kind = p->cands[i].kind;
+		} else {
+			proto_peer_to_addr(p, &a);
+			pc[n].pc_kind = CAND_REFLEXIVE;
+		}
+		for (k = 0; k < n; k++)
+			if (proto_addr_eq(&pc[k].pc_addr, &a))
+				break;
+		if (k < n || a.sa.sa_family == AF_UNSPEC)
+			continue;
+		pc[n++].pc_addr = a;
+	}
+	return n;
+}
+
+/* Same endpoint and candidates: nothing new to probe. */
+static int
+peer_cands_eq(const struct sig_peer *a, const struct sig_peer *b)
+{
+	return a->ep_af == b->ep_af && a->port == b->port &&
+	    memcmp(a->ep, b->ep, sizeof(a->ep)) == 0 &&
+	    a->ncands == b->ncands && memcmp(a->cands, b->cands,
+	    a->ncands * sizeof(a->cands[0])) == 0;
+}
+
+/*
+ * Tell the probe engine about a peer: always when punch (a nucleus
+ * asks both sides to probe now), else when it is new to the engine or
+ * its candidates changed.  A punched peer is kept for a while even if
+ * no view holds it yet (PUNCH comes before the delta).
+ */
+static void
+edge_probe(struct edge_iface *ei, const struct sig_peer *p, int punch,
+    const struct sig_clock *clk)
+{
+	struct probe_cand	 pc[PROBE_MAX_CANDS];
+	struct ptab_ent		*k;
+	uint64_t		 until = 0;
+
+	if (memcmp(p->pubkey, ei->ei_conf.pubkey, SIG_KEYLEN) == 0)
+		return;
+	k = ptab_get(&ei->ei_known, p->pubkey);
+	if (!punch && k != NULL && peer_cands_eq(&k->pe_peer, p))
+		return;
+	if (punch)
+		until = clk->ms + EDGE_SILENT_BEATS * hb_ms(ei);
+	else if (k != NULL)
+		until = k->pe_until;
+	if (ptab_put(&ei->ei_known, p, 0, until) == -1)
+		return;
+	probe_peer(ei->ei_conf.ifid, p->pubkey, pc, peer_cands(p, pc), punch,
+	    clk);
+}
+
+/* Peers of the set u now: new or changed ones to the engine, gone go. */
+static void
+edge_probe_set(struct edge_iface *ei, const struct ptab *u,
+    const struct sig_clock *clk)
+{
+	struct ptab		*k = &ei->ei_known;
+	const struct ptab_ent	*pe;
+	size_t			 i;
+
+	PTAB_FOREACH(pe, u)
+		edge_probe(ei, &pe->pe_peer, 0, clk);
+	for (i = 0; i < k->pt_cap; ) {
+		if (k->pt_t[i].pe_used &&
+		    ptab_get(u, k->pt_t[i].pe_peer.pubkey) == NULL &&
+		    clk->ms >= k->pt_t[i].pe_until) {
+			probe_peer_gone(ei->ei_conf.ifid,
+			    k->pt_t[i].pe_peer.pubkey);
+			/* the deletion shifts: look at i again */
+			ptab_del(k, k->pt_t[i].pe_peer.pubkey);
+		} else
+			i++;
+	}
+}
+
+/* Forget every peer at the probe engine (identity change, removal). */
+static void
+edge_probe_clear(struct edge_iface *ei)
+{
+	struct ptab_ent	*pe;
+
+	PTAB_FOREACH(pe, &ei->ei_known)
+		probe_peer_gone(ei->ei_conf.ifid, pe->pe_peer.pubkey);
+	ptab_clear(&ei->ei_known);
+}
+
 /* --- the peer set ------------------------------------------------------- */
 
 static int
@@ -332,12 +525,14 @@ peer_cmp(const void *a, const void *b)
  * the set stays as it was.
  */
 static void
-edge_update_peers(struct edge_iface *ei, uint64_t now)
+edge_update_peers(struct edge_iface *ei, const struct sig_clock *clk)
 {
 	struct ptab		 u;
 	struct ptab_ent		*pe, *ue;
 	struct edge_nucleus	*en;
 	struct omni_peer	*set = NULL, *op;
+	struct omni_addr	 ep;
+	uint64_t		 now = clk->ms;
 	size_t			 n = 0;
 	int			 i, any = 0;
 
@@ -359,6 +554,7 @@ edge_update_peers(struct edge_iface *ei, uint64_t now)
 		ptab_free(&u);
 		return;
 	}
+	edge_probe_set(ei, &u, clk);
 	if (u.pt_n > 0 && (set = calloc(u.pt_n, sizeof(*set))) == NULL) {
 		log_warn("%s: peer set", ei->ei_conf.name);
 		ptab_free(&u);
@@ -370,7 +566,12 @@ edge_update_peers(struct edge_iface *ei, uint64_t now)
 		op->ifid = ei->ei_conf.ifid;
 		memcpy(op->pubkey, pe->pe_peer.pubkey, OMNI_KEYLEN);
 		op->vip = pe->pe_peer.vip;
-		proto_peer_to_addr(&pe->pe_peer, &op->endpoint);
+		/* a path the probes proved beats what the nucleus saw */
+		memset(&ep, 0, sizeof(ep));
+		if (probe_endpoint(ei->ei_conf.ifid, op->pubkey, &ep) == 1)
+			op->endpoint = ep;
+		else
+			proto_peer_to_addr(&pe->pe_peer, &op->endpoint);
 	}
 	ptab_free(&u);
 	if (n > 1)
@@ -390,9 +591,14 @@ edge_update_peers(struct edge_iface *ei, uint64_t now)
 
 /* --- parts of a page ------------------------------------------------------ */
 
-/* Entries of a part into a table; the interface itself never goes in. */
+/*
+ * Entries of a part into a table; the interface itself never goes in.
+ * PUNCH in the flags: the nucleus told each of these peers to probe us
+ * now, so we probe them now too.
+ */
 static void
-part_apply(struct edge_iface *ei, struct ptab *t, const struct sig_msg *m)
+part_apply(struct edge_iface *ei, struct ptab *t, const struct sig_msg *m,
+    const struct sig_clock *clk)
 {
 	uint32_t	 i;
 
@@ -404,6 +610,8 @@ part_apply(struct edge_iface *ei, struct ptab *t, const struct sig_msg *m)
 			ptab_del(t, m->peers[i].pubkey);
 		else if (ptab_put(t, &m->peers[i], ++edge_seq, 0) == -1)
 			log_warnx("%s: too many peers", ei->ei_conf.name);
+		else if (m->flags & SIG_FL_PUNCH)
+			edge_probe(ei, &m->peers[i], 1, clk);
 	}
 }
 
@@ -441,9 +649,9 @@ full_done(struct edge_iface *ei, struct edge_nucleus *en, uint64_t now)
  */
 static int
 part_take(struct edge_iface *ei, struct edge_nucleus *en,
-    const struct sig_msg *m, uint64_t now)
+    const struct sig_msg *m, const struct sig_clock *clk)
 {
-	uint64_t	 cur;
+	uint64_t	 cur, now = clk->ms;
 
 	if ((m->flags & SIG_FL_FULL) && m->from == 0 &&
 	    (!en->en_full || en->en_sepoch != m->epoch ||
@@ -471,14 +679,14 @@ part_take(struct edge_iface *ei, struct edge_nucleus *en,
 	if (m->from < cur || m->to < m->from)
 		return 0;
 	if (m->flags & SIG_FL_FULL) {
-		part_apply(ei, &en->en_stage, m);
+		part_apply(ei, &en->en_stage, m, clk);
 		en->en_scur = m->to;
 		if ((m->flags & SIG_FL_MORE) == 0) {
 			full_done(ei, en, now);
 			ei->ei_dirty = 1;
 		}
 	} else {
-		part_apply(ei, &en->en_view, m);
+		part_apply(ei, &en->en_view, m, clk);
 		en->en_ver = m->to;
 		if ((m->flags & SIG_FL_MORE) == 0)
 			ei->ei_dirty = 1;
@@ -510,7 +718,7 @@ edge_part(struct edge_iface *ei, struct edge_nucleus *en,
 	uint32_t		 lflags = 0;
 	int			 i, r, applied = 0, progress;
 
-	if ((r = part_take(ei, en, m, clk->ms)) == 2) {
+	if ((r = part_take(ei, en, m, clk)) == 2) {
 		part_hold(en, m);
 		return;
 	}
@@ -523,7 +731,7 @@ edge_part(struct edge_iface *ei, struct edge_nucleus *en,
 		progress = 0;
 		for (i = 0; i < en->en_nheld; i++) {
 			h = en->en_held[i];
-			if ((r = part_take(ei, en, h, clk->ms)) == 2)
+			if ((r = part_take(ei, en, h, clk)) == 2)
 				continue;
 			if (r == 1) {
 				applied = 1;
@@ -613,7 +821,109 @@ edge_challenge(struct edge_iface *ei, struct edge_nucleus *en,
 	edge_reregister(ei, en, clk);
 }
 
+/*
+ * PUNCH replay protection: a time already accepted, or at or below the
+ * floor (what the ring forgot), is a replay.  PUNCHes answer no request,
+ * so `re` cannot protect them; the nucleus's `time` never repeats.
+ */
+static int
+punch_fresh(struct edge_nucleus *en, uint64_t t)
+{
+	unsigned	 i, min = 0;
+
+	if (t <= en->en_pfloor)
+		return 0;
+	for (i = 0; i < en->en_npunch; i++) {
+		if (en->en_punch[i] == t)
+			return 0;
+		if (en->en_punch[i] < en->en_punch[min])
+			min = i;
+	}
+	if (en->en_npunch < EDGE_PUNCH_SEEN)
+		en->en_punch[en->en_npunch++] = t;
+	else if (t < en->en_punch[min])
+		en->en_pfloor = t;
+	else {
+		en->en_pfloor = en->en_punch[min];
+		en->en_punch[min] = t;
+	}
+	return 1;
+}
+
+/*
+ * A nucleus we are registered with says a peer joined or moved: probe
+ * it now (it probes us at the same moment), and put it in that
+ * nucleus's view at once, provisionally: the delta that follows
+ * confirms it, or it goes after EDGE_SILENT_BEATS heartbeats.
+ */
+static void
+edge_punch(struct edge_iface *ei, struct edge_nucleus *en,
+    const struct sig_rx *rx, const struct omni_addr *from,
+    const struct sig_clock *clk)
+{
+	const struct sig_peer	*p = &rx->m.peers[0];
+	struct ptab_ent		*pe;
+	uint64_t		 until;
+
+	if (en->en_state != EN_REGISTERED || !en->en_has_proof) {
+		sig_drop(SIG_R_UNKNOWN_SOURCE, from, "punch: not registered");
+		return;
+	}
+	if (!proto_auth_ok(rx, en->en_proof)) {
+		sig_drop(SIG_R_BAD_PROOF, from, ei->ei_conf.name);
+		return;
+	}
+	if (!punch_fresh(en, rx->m.time)) {
+		sig_drop(SIG_R_REPLAY, from, "punch");
+		return;
+	}
+	sig_stats.received[SIG_PUNCH]++;
+	if (memcmp(p->pubkey, ei->ei_conf.pubkey, SIG_KEYLEN) == 0)
+		return;
+	edge_probe(ei, p, 1, clk);
+	if (en->en_synced && !en->en_full) {
+		pe = ptab_get(&en->en_view, p->pubkey);
+		until = clk->ms + EDGE_SILENT_BEATS * hb_ms(ei);
+		if (pe != NULL && pe->pe_until == 0) {
+			/* confirmed already: the entry is the newer */
+			pe->pe_peer = *p;
+			pe->pe_stamp = ++edge_seq;
+		} else if (ptab_put(&en->en_view, p, ++edge_seq, until) == 0 &&
+		    en->en_prov_until < until)
+			en->en_prov_until = until;
+		ei->ei_dirty = 1;
+	}
+}
+
 /* One datagram on the socket of interface ifid. */
+/*
+ * An answer may echo any of our last EDGE_RECENT_REQS requests, and a
+ * page shares one echo over up to SIG_PAGE_PARTS datagrams, so the
+ * echo alone lets a captured answer be replayed for several heartbeats
+ * (it would refresh the nucleus's liveness).  Every datagram has a
+ * random nonce: remember those of the answers accepted, enough of them
+ * to cover every answer the echo window admits, and drop a repeat.
+ */
+static int
+edge_answer_seen(struct edge_nucleus *en, const uint8_t *d)
+{
+	uint64_t	 n, w;
+	unsigned	 i, have;
+
+	/* the nucleus's nonces are a random prefix and a counter: fold */
+	for (n = 0, i = 0; i < SIG_NONCELEN; i += sizeof(w)) {
+		memcpy(&w, d + 2 + i, sizeof(w));
+		n ^= w;
+	}
+	have = en->en_nseen < EDGE_SEEN_ANSWERS ? en->en_nseen :
+	    EDGE_SEEN_ANSWERS;
+	for (i = 0; i < have; i++)
+		if (en->en_seen[i] == n)
+			return 1;
+	en->en_seen[en->en_nseen++ % EDGE_SEEN_ANSWERS] = n;
+	return 0;
+}
+
 void
 edge_input(uint32_t ifid, const uint8_t *d, size_t len,
     const struct omni_addr *from, const struct sig_clock *clk)
@@ -650,8 +960,19 @@ edge_input(uint32_t ifid, const uint8_t *d, size_t len,
 		sig_drop(rv, from, ei->ei_conf.name);
 		return;
 	}
+	if (m->type == SIG_PUNCH) {
+		edge_punch(ei, en, &rx, from, clk);
+		if (ei->ei_dirty)
+			edge_update_peers(ei, clk);
+		sodium_memzero(rx.plain, rx.plainlen);
+		return;
+	}
 	if ((slot = edge_req_find(en, m->re)) == -1) {
 		sig_drop(SIG_R_REPLAY, from, "answers no request of ours");
+		return;
+	}
+	if (edge_answer_seen(en, d)) {
+		sig_drop(SIG_R_REPLAY, from, "an answer seen before");
 		return;
 	}
 	if (m->type == SIG_CHALLENGE) {
@@ -719,7 +1040,7 @@ edge_input(uint32_t ifid, const uint8_t *d, size_t len,
 		break;
 	}
 	if (ei->ei_dirty)
-		edge_update_peers(ei, clk->ms);
+		edge_update_peers(ei, clk);
 	sodium_memzero(rx.plain, rx.plainlen);
 }
 
@@ -816,7 +1137,7 @@ edge_tick(const struct sig_clock *clk)
 		for (i = 0; i < ei->ei_conf.nnuclei; i++)
 			edge_tick_one(ei, &ei->ei_nuclei[i], clk);
 		if (ei->ei_dirty)
-			edge_update_peers(ei, clk->ms);
+			edge_update_peers(ei, clk);
 	}
 }
 
@@ -841,6 +1162,7 @@ edge_apply(struct edge_iface *ei, const struct sig_iface *c,
 		/* a new identity: leave under the old one first */
 		log_info("%s: identity changed, registering anew", c->name);
 		edge_deregister_all(ei, clk);
+		edge_probe_clear(ei);
 		for (i = 0; i < ei->ei_conf.nnuclei; i++)
 			nucleus_release(&ei->ei_nuclei[i]);
 		ei->ei_conf = *c;
@@ -883,7 +1205,7 @@ edge_apply(struct edge_iface *ei, const struct sig_iface *c,
 			ei->ei_nuclei[i].en_next = clk->ms;
 		}
 	ei->ei_conf = *c;
-	edge_update_peers(ei, clk->ms);
+	edge_update_peers(ei, clk);
 }
 
 static void
@@ -894,6 +1216,7 @@ edge_iface_free(struct edge_iface *ei)
 	for (i = 0; i < ei->ei_conf.nnuclei; i++)
 		nucleus_release(&ei->ei_nuclei[i]);
 	free(ei->ei_sent);
+	ptab_free(&ei->ei_known);
 	sodium_memzero(ei, sizeof(*ei));
 	free(ei);
 }
@@ -932,6 +1255,7 @@ edge_reconf(const struct sig_iface *ifs, size_t n, const struct sig_clock *clk)
 		}
 		ei->ei_conf = ifs[k];
 		proto_cluster_keys(ifs[k].key, &ei->ei_keys);
+		ptab_init(&ei->ei_known, EDGE_MAX_PEERS);
 		for (i = 0; i < ifs[k].nnuclei; i++)
 			nucleus_reset(&ei->ei_nuclei[i], &ifs[k].nuclei[i],
 			    clk->ms);
@@ -939,6 +1263,54 @@ edge_reconf(const struct sig_iface *ifs, size_t n, const struct sig_clock *clk)
 		log_info("%s: edge of cluster %s with %d nuclei",
 		    ifs[k].name, ifs[k].cluster, ifs[k].nnuclei);
 	}
+	/* the probe engine: keys, nuclei and STUN servers of each */
+	for (k = 0; k < n; k++)
+		if (edge_find(ifs[k].ifid) != NULL)
+			probe_iface(ifs[k].ifid, ifs[k].key, ifs[k].pubkey,
+			    ifs[k].nuclei, ifs[k].nnuclei, ifs[k].stun,
+			    ifs[k].nstun);
+}
+
+/*
+ * The probe engine's candidates changed (a roam, a new NAT mapping):
+ * tell every nucleus we are registered with now, at most every
+ * EDGE_CANDS_MS; the others hear them in the REGISTER to come.
+ */
+void
+edge_cands_changed(uint32_t ifid, const struct sig_clock *clk)
+{
+	struct edge_iface	*ei;
+	struct edge_nucleus	*en;
+	int			 i;
+
+	if ((ei = edge_find(ifid)) == NULL)
+		return;
+	for (i = 0; i < ei->ei_conf.nnuclei; i++) {
+		en = &ei->ei_nuclei[i];
+		if (en->en_state != EN_REGISTERED)
+			continue;
+		if (en->en_cands_ms != 0 &&
+		    clk->ms < en->en_cands_ms + EDGE_CANDS_MS) {
+			/* edge_tick sends the heartbeat */
+			if (en->en_next > en->en_cands_ms + EDGE_CANDS_MS)
+				en->en_next = en->en_cands_ms + EDGE_CANDS_MS;
+			continue;
+		}
+		en->en_cands_ms = clk->ms;
+		edge_sync_now(ei, en, clk);
+	}
+}
+
+/* The probe engine chose another endpoint for a peer: re-send the set. */
+void
+edge_endpoint_changed(uint32_t ifid, const struct sig_clock *clk)
+{
+	struct edge_iface	*ei;
+
+	if ((ei = edge_find(ifid)) == NULL)
+		return;
+	ei->ei_dirty = 1;
+	edge_update_peers(ei, clk);
 }
 
 /* Leave every nucleus (on SIGTERM). */

@@ -41,6 +41,9 @@ struct nedge {
 	uint64_t		 ne_rp_max;	/* replay record */
 	uint64_t		 ne_rp_map;
 	uint8_t			 ne_proof[SIG_KEYLEN];
+	uint16_t		 ne_sport;	/* signaling source port */
+	uint8_t			 ne_mapped;	/* source was IPv4-mapped */
+	uint8_t			 ne_candoff;	/* candidates: enc tail */
 	uint8_t			 ne_enclen;
 	uint8_t			 ne_enc[SIG_ENTRYMAX];
 };
@@ -99,6 +102,18 @@ struct nucleus {
 	struct rl_slot		 n_rl[RL_SLOTS];
 	uint64_t		 n_gms;
 	uint64_t		 n_gmtokens;
+	/* PUNCH fan-out: a ring of changes to tell, and its pace */
+	struct npunch {
+		struct ncluster	*np_cl;
+		uint8_t		 np_key[SIG_KEYLEN];
+		uint64_t	 np_cursor;	/* next: below this version */
+		uint32_t	 np_left;	/* edges still to tell */
+	}			 n_pq[NUCLEUS_PUNCH_QUEUE];
+	size_t			 n_pqhead;
+	size_t			 n_pqlen;
+	uint64_t		 n_pms;
+	uint64_t		 n_pmtokens;
+	struct nucleus_punch_stats n_pstats;
 };
 
 static int
@@ -313,6 +328,7 @@ nucleus_new(const uint8_t *root, const uint8_t *priv, const uint8_t *pub,
 	crypto_shorthash_keygen(n->n_rlkey);
 	randombytes_buf(n->n_cookie, sizeof(n->n_cookie));
 	n->n_gmtokens = (uint64_t)RL_GLOBAL_BURST * 1000;
+	n->n_pmtokens = (uint64_t)NUCLEUS_PUNCH_BURST * 1000;
 	return n;
 }
 
@@ -358,6 +374,14 @@ static void
 ncluster_free(struct nucleus *n, struct ncluster *cl)
 {
 	struct nedge	*e;
+	size_t		 i;
+
+	/* queued punches of the cluster end with it */
+	for (i = 0; i < n->n_pqlen; i++)
+		if (n->n_pq[(n->n_pqhead + i) % NUCLEUS_PUNCH_QUEUE].np_cl ==
+		    cl)
+			n->n_pq[(n->n_pqhead + i) % NUCLEUS_PUNCH_QUEUE].np_cl =
+			    NULL;
 
 	while ((e = RB_MIN(nlog, &cl->nc_log)) != NULL)
 		nedge_free(n, e);
@@ -592,12 +616,23 @@ replay_record(struct nedge *e, uint64_t t)
 
 /* --- state changes --------------------------------------------------- */
 
+/*
+ * The entry others get.  The edge's candidates are kept only here, as
+ * the entry's encoded fifth item (from ne_candoff on): tail replaces
+ * them, or with tail NULL they stay.  A tombstone loses them.
+ */
 static void
-nedge_encode(struct nedge *e)
+nedge_encode(struct nedge *e, const uint8_t *tail, size_t tlen)
 {
 	struct sig_peer	 p;
+	uint8_t		 keep[SIG_CANDSMAX];
 	int		 r;
 
+	if (tail == NULL) {
+		tlen = e->ne_enclen - e->ne_candoff;
+		memcpy(keep, e->ne_enc + e->ne_candoff, tlen);
+		tail = keep;
+	}
 	memset(&p, 0, sizeof(p));
 	memcpy(p.pubkey, e->ne_pubkey, SIG_KEYLEN);
 	if (!e->ne_live)
@@ -608,9 +643,32 @@ nedge_encode(struct nedge *e)
 		memcpy(p.ep, e->ne_ep, sizeof(p.ep));
 		p.port = e->ne_port;
 	}
-	if ((r = proto_entry_encode(&p, e->ne_enc, sizeof(e->ne_enc))) == -1)
+	if (p.removed)
+		tlen = 0;
+	if ((r = proto_entry_encode_tail(&p, tail, tlen, e->ne_enc,
+	    sizeof(e->ne_enc))) == -1)
 		fatalx("nucleus: cannot encode an edge");
 	e->ne_enclen = r;
+	e->ne_candoff = r - tlen;
+}
+
+/* The candidates of a REGISTER or HEARTBEAT: 1 when they changed. */
+static int
+nedge_cands(struct nedge *e, const struct sig_msg *m)
+{
+	uint8_t	 c[SIG_CANDSMAX];
+	int	 cl = 0;
+
+	if ((m->fields & SIG_F(SIG_K_CANDS)) == 0)
+		return 0;		/* a v2 edge: keep what we have */
+	if (m->ncands > 0 &&
+	    (cl = proto_cands_encode(m->cands, m->ncands, c, sizeof(c))) == -1)
+		return 0;		/* the decoder checked them */
+	if (e->ne_enclen != 0 && (size_t)cl == (size_t)(e->ne_enclen -
+	    e->ne_candoff) && memcmp(c, e->ne_enc + e->ne_candoff, cl) == 0)
+		return 0;
+	nedge_encode(e, c, cl);
+	return 1;
 }
 
 /* The edge changed in a way others see: it moves to the log's end. */
@@ -621,7 +679,7 @@ nedge_bump(struct ncluster *cl, struct nedge *e)
 		RB_REMOVE(nlog, &cl->nc_log, e);
 	e->ne_version = ++cl->nc_version;
 	RB_INSERT(nlog, &cl->nc_log, e);
-	nedge_encode(e);
+	nedge_encode(e, NULL, 0);
 }
 
 /* A live edge becomes a tombstone (left or expired). */
@@ -693,6 +751,8 @@ struct req {
 	const struct omni_addr	*from;
 	uint8_t			 af;
 	uint8_t			 ip[16];
+	uint8_t			 mapped;	/* IPv4, seen mapped */
+	int			 punched;	/* all others told of us */
 	const uint8_t		*proof;		/* NULL: unverified */
 	const struct sig_clock	*clk;
 	struct sig_out		*out;
@@ -812,7 +872,8 @@ page(struct req *q, int type, struct nedge *self)
 		a.from = pfrom;
 		a.to = e != NULL ? from : cl->nc_version;
 		a.flags = (full ? SIG_FL_FULL : 0) |
-		    (e != NULL ? SIG_FL_MORE : 0);
+		    (e != NULL ? SIG_FL_MORE : 0) |
+		    (q->punched ? SIG_FL_PUNCH : 0);
 		if (e == NULL || p == SIG_PAGE_PARTS - 1)
 			a.flags |= SIG_FL_LAST;
 		if (full) {
@@ -828,6 +889,156 @@ page(struct req *q, int type, struct nedge *self)
 		if (a.flags & SIG_FL_LAST)
 			break;
 	}
+}
+
+/* --- punches -------------------------------------------------------- */
+
+/*
+ * An edge joined or its entry changed: queue it to be told to the
+ * other live edges of its cluster (PROTOCOL.md, "Coordination").  A
+ * change already queued starts over, so everyone gets the newest
+ * entry.  Returns 1 when every other live edge will be told.
+ */
+static int
+punch_queue(struct nucleus *n, struct nedge *e)
+{
+	struct ncluster	*cl = e->ne_cluster;
+	struct npunch	*p = NULL;
+	size_t		 i, others = cl->nc_nlive - 1;
+
+	if (cl->nc_nlive < 2)
+		return 1;
+	for (i = 0; i < n->n_pqlen; i++) {
+		p = &n->n_pq[(n->n_pqhead + i) % NUCLEUS_PUNCH_QUEUE];
+		if (p->np_cl == cl &&
+		    memcmp(p->np_key, e->ne_pubkey, SIG_KEYLEN) == 0)
+			break;
+		p = NULL;
+	}
+	if (p == NULL) {
+		if (n->n_pqlen == NUCLEUS_PUNCH_QUEUE) {
+			n->n_pstats.dropped++;
+			return 0;
+		}
+		p = &n->n_pq[(n->n_pqhead + n->n_pqlen++) %
+		    NUCLEUS_PUNCH_QUEUE];
+		p->np_cl = cl;
+		memcpy(p->np_key, e->ne_pubkey, SIG_KEYLEN);
+	}
+	p->np_cursor = UINT64_MAX;
+	p->np_left = NUCLEUS_PUNCH_FANOUT;
+	n->n_pstats.queued++;
+	if (others > NUCLEUS_PUNCH_FANOUT) {
+		n->n_pstats.capped += others - NUCLEUS_PUNCH_FANOUT;
+		return 0;
+	}
+	return 1;
+}
+
+/* The next edge to tell, walking the log down from the cursor. */
+static struct nedge *
+punch_next(struct nucleus *n, struct npunch *p, struct nedge *s,
+    uint64_t now)
+{
+	struct nlog	*log = &p->np_cl->nc_log;
+	struct nedge	*e, key;
+
+	key.ne_version = p->np_cursor;
+	if ((e = RB_NFIND(nlog, log, &key)) != NULL)
+		e = RB_PREV(nlog, log, e);
+	else
+		e = RB_MAX(nlog, log);
+	for (; e != NULL; e = RB_PREV(nlog, log, e)) {
+		p->np_cursor = e->ne_version;
+		if (e != s && nedge_live(n, e, now))
+			return e;
+	}
+	return NULL;
+}
+
+/* PUNCH s to r, at r's signaling address, with r's proof. */
+static int
+punch_emit(struct nucleus *n, struct nedge *s, struct nedge *r,
+    const struct sig_clock *clk, struct sig_out *out)
+{
+	struct sig_msg		 a;
+	struct omni_addr	*to = &out->to[out->n];
+	size_t			 len;
+	int			 rv;
+
+	proto_init_msg(&a, SIG_PUNCH, proto_next_time(&n->n_time, clk));
+	a.raw = s->ne_enc;
+	a.rawlen = s->ne_enclen;
+	a.nraw = 1;
+	if ((rv = proto_seal(&a, SIG_KIND_DOWN, NULL, NULL,
+	    s->ne_cluster->nc_keys.down, r->ne_proof, out->buf[out->n],
+	    SIG_MAXDGRAM, &len)) != SIG_OK) {
+		log_warnx("cannot seal punch: %s", proto_reason_name(rv));
+		return -1;
+	}
+	memset(to, 0, sizeof(*to));
+	if (r->ne_ep_af == AF_INET && !r->ne_mapped) {
+		to->sin.sin_family = AF_INET;
+		memcpy(&to->sin.sin_addr, r->ne_ep, 4);
+		to->sin.sin_port = htons(r->ne_sport);
+	} else {
+		to->sin6.sin6_family = AF_INET6;
+		if (r->ne_ep_af == AF_INET) {
+			((uint8_t *)&to->sin6.sin6_addr)[10] = 0xff;
+			((uint8_t *)&to->sin6.sin6_addr)[11] = 0xff;
+			memcpy((uint8_t *)&to->sin6.sin6_addr + 12, r->ne_ep,
+			    4);
+		} else
+			memcpy(&to->sin6.sin6_addr, r->ne_ep, 16);
+		to->sin6.sin6_port = htons(r->ne_sport);
+	}
+	out->len[out->n++] = len;
+	sig_stats.sent[SIG_PUNCH]++;
+	n->n_pstats.sent++;
+	return 0;
+}
+
+/*
+ * The PUNCH datagrams due now, each with its destination in out->to:
+ * at most a page, at most what the pace allows.  signald.c calls it
+ * after every batch of input and every second until it returns 0.
+ */
+size_t
+nucleus_punches(struct nucleus *n, const struct sig_clock *clk,
+    struct sig_out *out)
+{
+	struct npunch	*p;
+	struct nedge	*s, *r;
+
+	out->n = 0;
+	bucket_refill(&n->n_pmtokens, &n->n_pms, clk->ms, NUCLEUS_PUNCH_RATE,
+	    NUCLEUS_PUNCH_BURST);
+	while (n->n_pqlen > 0 && out->n < SIG_PAGE_PARTS &&
+	    n->n_pmtokens >= 1000) {
+		p = &n->n_pq[n->n_pqhead];
+		r = NULL;
+		if (p->np_cl != NULL && p->np_left > 0 &&
+		    (s = nedge_find_key(n, p->np_cl, p->np_key)) != NULL &&
+		    nedge_live(n, s, clk->ms))
+			r = punch_next(n, p, s, clk->ms);
+		if (r == NULL) {
+			/* told everyone it may: the next change */
+			n->n_pqhead = (n->n_pqhead + 1) % NUCLEUS_PUNCH_QUEUE;
+			n->n_pqlen--;
+			continue;
+		}
+		p->np_left--;
+		if (punch_emit(n, s, r, clk, out) == 0)
+			n->n_pmtokens -= 1000;
+	}
+	return out->n;
+}
+
+void
+nucleus_punch_stats(const struct nucleus *n, struct nucleus_punch_stats *ps)
+{
+	*ps = n->n_pstats;
+	ps->pending = n->n_pqlen;
 }
 
 /* --- requests ------------------------------------------------------- */
@@ -914,10 +1125,16 @@ do_register(struct req *q)
 	e->ne_port = m->port;
 	e->ne_ep_af = q->af;
 	memcpy(e->ne_ep, q->ip, 16);
+	e->ne_sport = omni_addr_port(q->from);
+	e->ne_mapped = q->mapped;
 	e->ne_seen = q->clk->ms;
 	replay_record(e, m->time);
-	if (changed)
+	if (nedge_cands(e, m))
+		changed = 1;
+	if (changed) {
 		nedge_bump(cl, e);
+		q->punched = punch_queue(n, e);
+	}
 	page(q, SIG_REGISTER_ACK, e);
 	return SIG_OK;
 }
@@ -926,16 +1143,25 @@ static int
 do_heartbeat(struct req *q, struct nedge *e)
 {
 	struct nucleus	*n = q->n;
+	int		 changed;
 
 	replay_record(e, q->m->time);
 	TAILQ_REMOVE(&n->n_lru, e, ne_q);
 	TAILQ_INSERT_TAIL(&n->n_lru, e, ne_q);
 	e->ne_seen = q->clk->ms;
+	e->ne_sport = omni_addr_port(q->from);
+	e->ne_mapped = q->mapped;
+	changed = nedge_cands(e, q->m);
 	if (e->ne_ep_af != q->af || memcmp(e->ne_ep, q->ip, 16) != 0) {
 		/* a new source address (NAT rebinding): a new endpoint */
 		e->ne_ep_af = q->af;
 		memcpy(e->ne_ep, q->ip, 16);
+		changed = 1;
+	}
+	if (changed) {
+		/* roamed: the others probe the new candidates now */
 		nedge_bump(q->cl, e);
+		punch_queue(n, e);
 	}
 	page(q, SIG_HEARTBEAT_ACK, e);
 	return SIG_OK;
@@ -951,13 +1177,12 @@ do_query(struct req *q)
 	a.vip = q->m->vip;
 	a.fields |= SIG_F(SIG_K_PLEN);
 	v = nedge_find_vip(q->n, q->cl, &q->m->vip);
+	/* the entry as others get it, candidates included */
+	a.raw = v != NULL ? v->ne_enc : (const uint8_t *)"";
+	a.rawlen = 0;
 	if (v != NULL && nedge_live(q->n, v, q->clk->ms)) {
-		memcpy(a.peers[0].pubkey, v->ne_pubkey, SIG_KEYLEN);
-		a.peers[0].vip = v->ne_vip;
-		a.peers[0].ep_af = v->ne_ep_af;
-		memcpy(a.peers[0].ep, v->ne_ep, 16);
-		a.peers[0].port = v->ne_port;
-		a.npeers = 1;
+		a.rawlen = v->ne_enclen;
+		a.nraw = 1;
 	}
 	emit(q, &a, q->proof);
 	return SIG_OK;
@@ -988,6 +1213,7 @@ nucleus_input(struct nucleus *n, const uint8_t *d, size_t len,
 	memset(&q, 0, sizeof(q));
 	if (proto_addr_ip(from, &q.af, q.ip) == -1)
 		return sig_drop(SIG_R_MALFORMED, from, "source family");
+	q.mapped = from->sa.sa_family == AF_INET6 && q.af == AF_INET;
 	if (nucleus_ratelimit(n, from, clk->ms) == -1)
 		return sig_drop(SIG_R_RATE_LIMITED, from, NULL);
 	cookie_rotate(n, clk->ms);
@@ -1158,6 +1384,8 @@ nucleus_edge_state(struct nucleus *n, const char *cluster,
 		p->ep_af = e->ne_ep_af;
 		memcpy(p->ep, e->ne_ep, 16);
 		p->port = e->ne_port;
+		proto_cands_decode(e->ne_enc + e->ne_candoff,
+		    e->ne_enclen - e->ne_candoff, p->cands, &p->ncands);
 	}
 	return e->ne_live;
 }

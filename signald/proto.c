@@ -45,13 +45,15 @@ static const uint32_t proto_req[SIG_TYPE_MAX + 1] = {
 	[SIG_PEER_INFO] = F(TYPE) | F(VIP) | F(TIME) | F(PEERS) | F(RE) |
 	    F(AUTH),
 	[SIG_CHALLENGE] = F(TYPE) | F(TIME) | F(RE) | F(NKEY) | F(COOKIE),
+	[SIG_PUNCH] = F(TYPE) | F(TIME) | F(PEERS) | F(AUTH),
 };
 
 /* ... and those it may carry besides. */
 static const uint32_t proto_opt[SIG_TYPE_MAX + 1] = {
-	[SIG_REGISTER] = F(COOKIE) | SIG_F_SYNC | F(BASE) | F(AUTH),
+	[SIG_REGISTER] = F(COOKIE) | SIG_F_SYNC | F(BASE) | F(AUTH) |
+	    F(CANDS),
 	[SIG_REGISTER_ACK] = F(BASE),
-	[SIG_HEARTBEAT] = F(BASE),
+	[SIG_HEARTBEAT] = F(BASE) | F(CANDS),
 	[SIG_HEARTBEAT_ACK] = F(BASE),
 	[SIG_DEREGISTER] = F(COOKIE),
 	[SIG_QUERY_PEER] = F(PLEN),
@@ -68,11 +70,12 @@ static const uint8_t proto_kind[SIG_TYPE_MAX + 1] = {
 	[SIG_QUERY_PEER] = SIG_KIND_UP,
 	[SIG_PEER_INFO] = SIG_KIND_DOWN,
 	[SIG_CHALLENGE] = SIG_KIND_DOWN,
+	[SIG_PUNCH] = SIG_KIND_DOWN,
 };
 
 static const char *const proto_types[SIG_TYPE_MAX + 1] = {
 	"unknown", "register", "register_ack", "heartbeat", "heartbeat_ack",
-	"deregister", "nak", "query_peer", "peer_info", "challenge"
+	"deregister", "nak", "query_peer", "peer_info", "challenge", "punch"
 };
 
 static const char *const proto_reasons[SIG_R_MAX] = {
@@ -255,6 +258,35 @@ proto_peer_to_addr(const struct sig_peer *p, struct omni_addr *a)
 	}
 }
 
+/* A candidate from a socket address (IPv4-mapped counts as IPv4). */
+int
+proto_cand_from_addr(const struct omni_addr *a, int kind,
+    struct sig_cand *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (kind <= 0 || kind > 255 || omni_addr_port(a) == 0 ||
+	    proto_addr_ip(a, &c->af, c->ip) == -1)
+		return -1;
+	c->kind = kind;
+	c->port = omni_addr_port(a);
+	return 0;
+}
+
+void
+proto_cand_to_addr(const struct sig_cand *c, struct omni_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (c->af == AF_INET) {
+		a->sin.sin_family = AF_INET;
+		memcpy(&a->sin.sin_addr, c->ip, 4);
+		a->sin.sin_port = htons(c->port);
+	} else if (c->af == AF_INET6) {
+		a->sin6.sin6_family = AF_INET6;
+		memcpy(&a->sin6.sin6_addr, c->ip, 16);
+		a->sin6.sin6_port = htons(c->port);
+	}
+}
+
 /* --- encoding ------------------------------------------------------- */
 
 struct enc {
@@ -342,12 +374,63 @@ head_len(uint64_t v)
 	    v <= 0xffffffffULL ? 5 : 9;
 }
 
+static void
+enc_cands(struct enc *e, const struct sig_cand *c, size_t n)
+{
+	uint8_t	 b[SIG_CANDLEN6];
+	size_t	 i, il;
+
+	enc_head(e, 4, n);
+	for (i = 0; i < n; i++) {
+		il = af_iplen(c[i].af);
+		memcpy(b, c[i].ip, il);
+		b[il] = c[i].port >> 8;
+		b[il + 1] = c[i].port & 0xff;
+		b[il + 2] = c[i].kind;
+		enc_bytes(e, b, il + 3);
+	}
+}
+
+static int
+cands_valid(const struct sig_cand *c, size_t n)
+{
+	size_t	 i;
+
+	if (n > SIG_MAX_CANDS)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (af_iplen(c[i].af) == 0 || c[i].port == 0 ||
+		    c[i].kind == 0)
+			return 0;
+	return 1;
+}
+
 /*
- * One peer entry into buf: [pubkey] for a removal, else [pubkey, vip,
- * plen, ip || port].  Returns its length, or -1.
+ * The candidates item of a peer entry: an array of 0..SIG_MAX_CANDS
+ * byte strings IP || port || kind.  Returns its length, or -1.
  */
 int
-proto_entry_encode(const struct sig_peer *p, uint8_t *buf, size_t len)
+proto_cands_encode(const struct sig_cand *c, size_t n, uint8_t *buf,
+    size_t len)
+{
+	struct enc	 e = { buf, len, 0, 0 };
+
+	if (!cands_valid(c, n))
+		return -1;
+	enc_cands(&e, c, n);
+	return e.err ? -1 : (int)e.off;
+}
+
+/*
+ * One peer entry into buf: [pubkey] for a removal, else [pubkey, vip,
+ * plen, ip || port] followed, when tlen is not 0, by tail: an encoded
+ * candidates item (proto_cands_encode) as the fifth.  The nucleus
+ * keeps candidates encoded and splices them in this way.  Returns the
+ * entry's length, or -1.
+ */
+int
+proto_entry_encode_tail(const struct sig_peer *p, const uint8_t *tail,
+    size_t tlen, uint8_t *buf, size_t len)
 {
 	struct enc	 e = { buf, len, 0, 0 };
 	uint8_t		 ep[18];
@@ -366,12 +449,26 @@ proto_entry_encode(const struct sig_peer *p, uint8_t *buf, size_t len)
 	memcpy(ep, p->ep, el);
 	ep[el] = p->port >> 8;
 	ep[el + 1] = p->port & 0xff;
-	enc_head(&e, 4, 4);
+	enc_head(&e, 4, tlen > 0 ? 5 : 4);
 	enc_bytes(&e, p->pubkey, SIG_KEYLEN);
 	enc_bytes(&e, p->vip.addr, vl);
 	enc_uint(&e, p->vip.plen);
 	enc_bytes(&e, ep, el + 2);
+	enc_raw(&e, tail, tlen);
 	return e.err ? -1 : (int)e.off;
+}
+
+/* One peer entry with its own candidates (none: the v2 form). */
+int
+proto_entry_encode(const struct sig_peer *p, uint8_t *buf, size_t len)
+{
+	uint8_t	 c[SIG_CANDSMAX];
+	int	 cl = 0;
+
+	if (!p->removed && p->ncands > 0 &&
+	    (cl = proto_cands_encode(p->cands, p->ncands, c, sizeof(c))) == -1)
+		return -1;
+	return proto_entry_encode_tail(p, c, cl, buf, len);
 }
 
 static int
@@ -466,6 +563,11 @@ body_encode(const struct sig_msg *m, uint32_t want, size_t padlen,
 			break;
 		case SIG_K_BASE:
 			enc_uint(&e, m->base);
+			break;
+		case SIG_K_CANDS:
+			if (!cands_valid(m->cands, m->ncands))
+				return SIG_R_MALFORMED;
+			enc_cands(&e, m->cands, m->ncands);
 			break;
 		case SIG_K_AUTH:
 			/* filled in by proto_seal */
@@ -970,7 +1072,50 @@ dec_vip(struct rd *r, struct omni_prefix *p)
 	return 0;
 }
 
-/* [pubkey] or [pubkey, vip, plen, ip || port, ...] */
+/* An array of 0..SIG_MAX_CANDS candidates, IP || port || kind. */
+static int
+dec_cands(struct rd *r, struct sig_cand *c, uint8_t *n)
+{
+	struct tok	 t;
+	uint8_t		 b[SIG_CANDLEN6];
+	uint64_t	 i;
+	size_t		 len, il;
+
+	if (rd_next(r, &t) == -1 || t.kind != TOK_ARRAY ||
+	    t.val > SIG_MAX_CANDS)
+		return -1;
+	for (i = 0; i < t.val; i++) {
+		if (rd_bytes(r, SIG_CANDLEN4, SIG_CANDLEN6, b, &len) == -1)
+			return -1;
+		il = len - 3;
+		memset(&c[i], 0, sizeof(c[i]));
+		c[i].af = il == 4 ? AF_INET : AF_INET6;
+		memcpy(c[i].ip, b, il);
+		c[i].port = (uint16_t)(b[il] << 8 | b[il + 1]);
+		c[i].kind = b[il + 2];
+		if (c[i].port == 0 || c[i].kind == 0)
+			return -1;
+	}
+	*n = t.val;
+	return 0;
+}
+
+/* An encoded candidates item (as the nucleus keeps it): 0 or -1. */
+int
+proto_cands_decode(const uint8_t *b, size_t len, struct sig_cand *c,
+    uint8_t *n)
+{
+	struct rd	 r = { b, len, 0 };
+
+	*n = 0;
+	if (len == 0)
+		return 0;
+	if (dec_cands(&r, c, n) == -1 || r.off != len)
+		return -1;
+	return 0;
+}
+
+/* [pubkey] or [pubkey, vip, plen, ip || port, cands, ...] */
 static int
 dec_peer(struct rd *r, struct sig_peer *p)
 {
@@ -1002,7 +1147,9 @@ dec_peer(struct rd *r, struct sig_peer *p)
 	p->port = (uint16_t)(ep[len - 2] << 8 | ep[len - 1]);
 	if (p->port == 0)
 		return -1;
-	for (i = 4; i < t.val; i++)
+	if (t.val >= 5 && dec_cands(r, p->cands, &p->ncands) == -1)
+		return -1;
+	for (i = 5; i < t.val; i++)
 		if (rd_skip(r, 2) == -1)
 			return -1;
 	return 0;
@@ -1112,6 +1259,9 @@ proto_decode(const uint8_t *d, size_t len, int kind, struct sig_msg *m)
 		case SIG_K_PAD:
 			rv = rd_anybytes(&r);
 			break;
+		case SIG_K_CANDS:
+			rv = dec_cands(&r, m->cands, &m->ncands);
+			break;
 		case SIG_K_AUTH:
 			/* last entry, its value the last 16 bytes */
 			rv = rd_bytes(&r, SIG_AUTHLEN, SIG_AUTHLEN, NULL,
@@ -1139,6 +1289,9 @@ proto_decode(const uint8_t *d, size_t len, int kind, struct sig_msg *m)
 	if ((seen & F(VIP)) && fix_plen(&m->vip, (seen & F(PLEN)) != 0) == -1)
 		return SIG_R_MALFORMED;
 	if ((seen & F(PLEN)) && (seen & F(VIP)) == 0)
+		return SIG_R_MALFORMED;
+	/* a PUNCH is about exactly one present peer */
+	if (m->type == SIG_PUNCH && (m->npeers != 1 || m->peers[0].removed))
 		return SIG_R_MALFORMED;
 	m->fields = (uint32_t)(seen & 0xffffffffULL);
 	return SIG_OK;

@@ -38,7 +38,18 @@
 #define SIG_PAGE_PARTS		32	/* datagrams per answer */
 #define SIG_COOKIE_ROTATE	120	/* seconds */
 #define SIG_TOMBSTONE_SECS	120
-#define SIG_ENTRYMAX		80	/* bytes of one encoded peer entry */
+/*
+ * v2.1 (issue 7): candidates.  A candidate is a byte string of 7 or
+ * 19 bytes, IP || port || kind; an entry carries at most
+ * SIG_MAX_CANDS of them as a fifth item.  The largest entry: array
+ * head 1, pubkey 34, vip 17, plen 2, endpoint 19, candidates 1 + 4 *
+ * 20 = 154 bytes.
+ */
+#define SIG_MAX_CANDS		4	/* candidates in one entry or request */
+#define SIG_CANDLEN4		7	/* IPv4 || port || kind */
+#define SIG_CANDLEN6		19	/* IPv6 || port || kind */
+#define SIG_CANDSMAX		(1 + SIG_MAX_CANDS * (1 + SIG_CANDLEN6))
+#define SIG_ENTRYMAX		(1 + 34 + 17 + 2 + 19 + SIG_CANDSMAX)
 
 /* Body map keys. */
 enum sig_key {
@@ -59,6 +70,7 @@ enum sig_key {
 	SIG_K_FLAGS = 15,
 	SIG_K_PAD = 16,
 	SIG_K_BASE = 17,
+	SIG_K_CANDS = 18,	/* v2.1 */
 	SIG_K_AUTH = 31
 };
 #define SIG_F(k)		(1u << (k))
@@ -74,14 +86,16 @@ enum sig_type {
 	SIG_NAK = 6,
 	SIG_QUERY_PEER = 7,
 	SIG_PEER_INFO = 8,
-	SIG_CHALLENGE = 9
+	SIG_CHALLENGE = 9,
+	SIG_PUNCH = 10		/* v2.1: unsolicited, probe this peer now */
 };
-#define SIG_TYPE_MAX		9
+#define SIG_TYPE_MAX		10
 
 /* flags */
 #define SIG_FL_FULL		0x1
 #define SIG_FL_MORE		0x2
 #define SIG_FL_LAST		0x4
+#define SIG_FL_PUNCH		0x8	/* these peers were punched for you */
 
 /* NAK status. */
 #define SIG_NAK_UNKNOWN_EDGE	1	/* register again */
@@ -106,6 +120,14 @@ enum sig_reason {
 	SIG_R_MAX
 };
 
+/* One candidate: where an edge's WireGuard port may be reached. */
+struct sig_cand {
+	uint8_t			 af;		/* AF_INET or AF_INET6 */
+	uint8_t			 kind;		/* enum omni_cand, not 0 */
+	uint16_t		 port;		/* not 0 */
+	uint8_t			 ip[16];
+};
+
 /* One peer entry of a peers array. */
 struct sig_peer {
 	uint8_t			 pubkey[SIG_KEYLEN];
@@ -114,6 +136,8 @@ struct sig_peer {
 	uint16_t		 port;
 	struct omni_prefix	 vip;
 	uint8_t			 ep[16];
+	uint8_t			 ncands;
+	struct sig_cand		 cands[SIG_MAX_CANDS];
 };
 
 /* A decoded (or to be encoded) message. */
@@ -134,6 +158,8 @@ struct sig_msg {
 	uint64_t		 base;
 	uint32_t		 flags;
 	size_t			 padlen;	/* encode: pad to this length */
+	uint8_t			 ncands;	/* SIG_K_CANDS */
+	struct sig_cand		 cands[SIG_MAX_CANDS];
 	uint32_t		 npeers;
 	struct sig_peer		 peers[SIG_MAX_PEERS];
 	/* encode only: entries already encoded (proto_entry_encode) */
@@ -188,6 +214,16 @@ void		 proto_init_msg(struct sig_msg *, int, uint64_t);
 
 int		 proto_entry_encode(const struct sig_peer *, uint8_t *,
 		    size_t);
+int		 proto_entry_encode_tail(const struct sig_peer *,
+		    const uint8_t *, size_t, uint8_t *, size_t);
+int		 proto_cands_encode(const struct sig_cand *, size_t,
+		    uint8_t *, size_t);
+int		 proto_cands_decode(const uint8_t *, size_t, struct sig_cand *,
+		    uint8_t *);
+int		 proto_cand_from_addr(const struct omni_addr *, int,
+		    struct sig_cand *);
+void		 proto_cand_to_addr(const struct sig_cand *,
+		    struct omni_addr *);
 int		 proto_body_encode(const struct sig_msg *, uint8_t *, size_t,
 		    size_t *);
 int		 proto_seal(const struct sig_msg *, int, const char *,

@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "proc.h"
 #include "signald.h"
+#include "probe.h"
 #include "stun.h"
 
 #define SIGNALD_RECV_BATCH	256	/* datagrams per wakeup and socket */
@@ -50,6 +51,9 @@ static void	 signald_sock_nucleus(struct imsgev *, struct imsg *);
 static void	 signald_sock_edge(struct imsgev *, struct imsg *);
 static void	 signald_verbose(struct imsgev *, struct imsg *);
 static void	 signald_dh_res(struct imsgev *, struct imsg *);
+static void	 signald_sock_probe(struct imsgev *, struct imsg *);
+static void	 signald_local_addrs(struct imsgev *, struct imsg *);
+static void	 probe_arm(void);
 
 static const struct proc_dispatch signald_table[] = {
 	{ IMSG_RECONF_GLOBAL, PROC_BIT(PROC_PARENT),
@@ -65,6 +69,10 @@ static const struct proc_dispatch signald_table[] = {
 	    signald_sock_edge },
 	{ IMSG_DH_RES, PROC_BIT(PROC_PARENT), sizeof(struct sig_dh), 0,
 	    signald_dh_res },
+	{ IMSG_SOCK_PROBE, PROC_BIT(PROC_PARENT), sizeof(struct sock_probe),
+	    1, signald_sock_probe },
+	{ IMSG_LOCAL_ADDRS, PROC_BIT(PROC_PARENT),
+	    sizeof(struct local_addrs), 0, signald_local_addrs },
 	{ IMSG_CTL_LOG_VERBOSE, PROC_BIT(PROC_PARENT), sizeof(int), 0,
 	    signald_verbose },
 	{ 0, 0, 0, 0, NULL }
@@ -75,12 +83,18 @@ static const struct proc_dispatch signald_table[] = {
  * after the sandbox: epoll, the pipe of its signal handling, and the
  * id calls of its issetugid() check on the environment (seen with
  * strace; the UDP calls are all in the base list).
+ *
+ * Never setsockopt(2) or bind(2): signald holds raw probe sockets
+ * (parent/probesock.c), on which setsockopt could turn on IP_HDRINCL
+ * and forge whole IP packets.
  */
 static const int signald_syscalls[] = {
 	SCMP_SYS(epoll_create1), SCMP_SYS(pipe2),
 	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
 	SCMP_SYS(getegid),
 	SCMP_SYS(sendmmsg),	/* a nucleus sends a page at once */
+	/* glibc's qsort() of a peer set past 1 kB (some 13 peers) */
+	SCMP_SYS(sysinfo),
 	-1
 };
 
@@ -101,6 +115,10 @@ static struct nucleus		*nucleus;
 static int			 nucleus_fd = -1;
 static struct event		 nucleus_ev;
 static TAILQ_HEAD(, ssock)	 edge_socks = TAILQ_HEAD_INITIALIZER(edge_socks);
+/* issue 7: the raw probe sockets (probe.c), and its fine timer */
+static TAILQ_HEAD(, ssock)	 probe_socks =
+				    TAILQ_HEAD_INITIALIZER(probe_socks);
+static struct event		 ev_probe;
 
 static __attribute__((noreturn)) void
 usage(void)
@@ -193,6 +211,38 @@ nucleus_send(int fd, const struct sig_out *out, struct omni_addr *to,
 		log_debug("nucleus sendmmsg: %s", strerror(errno));
 }
 
+/*
+ * PUNCH datagrams the nucleus has due (PROTOCOL.md, "Coordination"),
+ * each to its own edge, until it has none or its pace says wait.
+ */
+static void
+nucleus_punch_send(int fd)
+{
+	static struct sig_out	 out;
+	struct mmsghdr		 mm[SIG_PAGE_PARTS];
+	struct iovec		 iov[SIG_PAGE_PARTS];
+	struct sig_clock	 clk;
+	size_t			 k;
+
+	if (nucleus == NULL || fd == -1)
+		return;
+	clock_now(&clk);
+	while (nucleus_punches(nucleus, &clk, &out) > 0) {
+		memset(mm, 0, sizeof(mm));
+		for (k = 0; k < out.n; k++) {
+			iov[k].iov_base = out.buf[k];
+			iov[k].iov_len = out.len[k];
+			mm[k].msg_hdr.msg_name = &out.to[k].sa;
+			mm[k].msg_hdr.msg_namelen = omni_addr_len(&out.to[k]);
+			mm[k].msg_hdr.msg_iov = &iov[k];
+			mm[k].msg_hdr.msg_iovlen = 1;
+		}
+		if (sendmmsg(fd, mm, out.n, 0) == -1)
+			log_debug("nucleus punch sendmmsg: %s",
+			    strerror(errno));
+	}
+}
+
 static void
 nucleus_read(int fd, short event, void *arg)
 {
@@ -217,7 +267,7 @@ nucleus_read(int fd, short event, void *arg)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				log_warn("nucleus recvfrom");
-			return;
+			break;
 		}
 		if (nucleus == NULL) {
 			sig_drop(SIG_R_UNKNOWN_CLUSTER, &from,
@@ -233,6 +283,8 @@ nucleus_read(int fd, short event, void *arg)
 		nucleus_input(nucleus, buf, n, &from, &clk, &out);
 		nucleus_send(fd, &out, &from, fromlen);
 	}
+	/* edges that joined or roamed: tell the others now */
+	nucleus_punch_send(fd);
 }
 
 static void
@@ -258,7 +310,7 @@ edge_read(int fd, short event, void *arg)
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				log_debug("edge recvfrom: %s",
 				    strerror(errno));
-			return;
+			break;
 		}
 		clock_now(&clk);
 		if ((size_t)n <= sizeof(buf) && stun_is_message(buf, n)) {
@@ -268,6 +320,113 @@ edge_read(int fd, short event, void *arg)
 		}
 		edge_input(ss->ss_ifid, buf, n, &from, &clk);
 	}
+	/* what edge.c told the probe engine may want a probe soon */
+	probe_arm();
+}
+
+/*
+ * A raw probe socket: IPv4 datagrams start with the IP header; IPv6
+ * ones with the UDP header, so a minimal IPv6 header with the source
+ * recvfrom reports goes in front (probe_input takes IP datagrams).
+ */
+static void
+probe_read(int fd, short event, void *arg)
+{
+	static uint8_t		 buf[40 + SIGNALD_RECV_BUF];
+	struct ssock		*ss = arg;
+	struct omni_addr	 from;
+	struct sig_clock	 clk;
+	socklen_t		 fromlen;
+	uint8_t			*d;
+	size_t			 room, off;
+	ssize_t			 n;
+	int			 i;
+
+	(void)event;
+	off = ss->ss_af == AF_INET6 ? 40 : 0;
+	d = buf + off;
+	room = sizeof(buf) - off;
+	for (i = 0; i < SIGNALD_RECV_BATCH; i++) {
+		memset(&from, 0, sizeof(from));
+		fromlen = sizeof(from);
+		n = recvfrom(fd, d, room, MSG_TRUNC, &from.sa, &fromlen);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				log_debug("probe recvfrom: %s",
+				    strerror(errno));
+			break;
+		}
+		if ((size_t)n > room)
+			n = room;	/* the IP length check drops it */
+		if (off != 0) {
+			if (from.sa.sa_family != AF_INET6)
+				continue;
+			memset(buf, 0, 40);
+			buf[0] = 0x60;
+			buf[4] = (size_t)n >> 8;
+			buf[5] = (size_t)n & 0xff;
+			buf[6] = IPPROTO_UDP;
+			buf[7] = 64;
+			memcpy(buf + 8, &from.sin6.sin6_addr, 16);
+		}
+		clock_now(&clk);
+		probe_input(ss->ss_ifid, buf, off + n, &clk);
+	}
+	probe_arm();
+}
+
+static struct ssock *
+probe_sock_find(uint32_t ifid, int af)
+{
+	struct ssock	*ss;
+
+	TAILQ_FOREACH(ss, &probe_socks, ss_entry)
+		if (ss->ss_ifid == ifid && ss->ss_af == af)
+			return ss;
+	return NULL;
+}
+
+static void
+probe_sock_close(struct ssock *ss)
+{
+	TAILQ_REMOVE(&probe_socks, ss, ss_entry);
+	event_del(&ss->ss_ev);
+	close(ss->ss_fd);
+	free(ss);
+}
+
+static void
+probe_timer(int fd, short event, void *arg)
+{
+	struct sig_clock	 clk;
+
+	(void)fd;
+	(void)event;
+	(void)arg;
+	clock_now(&clk);
+	probe_tick(&clk);
+	probe_arm();
+}
+
+/* Wake up when the probe engine next has something due. */
+static void
+probe_arm(void)
+{
+	struct sig_clock	 clk;
+	struct timeval		 tv;
+	uint64_t		 due, wait;
+
+	if ((due = probe_next_due()) == 0) {
+		evtimer_del(&ev_probe);
+		return;
+	}
+	clock_now(&clk);
+	wait = due > clk.ms ? due - clk.ms : 0;
+	tv.tv_sec = wait / 1000;
+	tv.tv_usec = (wait % 1000) * 1000;
+	evtimer_add(&ev_probe, &tv);
 }
 
 static struct ssock *
@@ -350,6 +509,39 @@ io_reflexive(const struct sig_reflexive *r)
 
 static const struct stun_client_io signald_stun_io = { io_send,
     io_reflexive };
+
+/* probe_io: announce our new candidates to the nuclei now. */
+static void
+io_cands_changed(uint32_t ifid)
+{
+	struct sig_clock	 clk;
+
+	clock_now(&clk);
+	edge_cands_changed(ifid, &clk);
+}
+
+/* probe_io: a probed endpoint changed, the peer set goes again. */
+static void
+io_endpoint_changed(uint32_t ifid)
+{
+	struct sig_clock	 clk;
+
+	clock_now(&clk);
+	edge_endpoint_changed(ifid, &clk);
+}
+
+/* probe_io: the path to a peer, to the parent (-> wgctld). */
+static void
+io_path(const struct peer_path *pp)
+{
+	imsgev_compose(&iev_parent, IMSG_PEER_PATH, 0, -1, pp, sizeof(*pp));
+}
+
+static const struct probe_io signald_probe_io = {
+	.cands_changed = io_cands_changed,
+	.endpoint_changed = io_endpoint_changed,
+	.path = io_path
+};
 
 /* --- parent messages ------------------------------------------------ */
 
@@ -463,7 +655,13 @@ signald_reconf_end(struct imsgev *iev, struct imsg *im)
 	TAILQ_FOREACH_SAFE(ss, &edge_socks, ss_entry, tmp)
 		if (!edge_has_iface(ss->ss_ifid))
 			edge_sock_close(ss);
+	TAILQ_FOREACH_SAFE(ss, &probe_socks, ss_entry, tmp)
+		if (!edge_has_iface(ss->ss_ifid)) {
+			probe_iface_gone(ss->ss_ifid);
+			probe_sock_close(ss);
+		}
 	staged_reset();
+	probe_arm();
 }
 
 static void
@@ -513,6 +711,67 @@ signald_sock_edge(struct imsgev *iev, struct imsg *im)
 	clock_now(&clk);
 	edge_tick(&clk);
 	stun_client_tick(clk.ms, clk.wall);
+	probe_arm();
+}
+
+/*
+ * issue 7: a raw socket for probes from the WireGuard port.  signald.c
+ * owns the descriptor (reads and closes it), probe.c sends on it.
+ */
+static void
+signald_sock_probe(struct imsgev *iev, struct imsg *im)
+{
+	struct sock_probe	 sp;
+	struct ssock		*ss, *old;
+
+	(void)iev;
+	memcpy(&sp, im->data, sizeof(sp));
+	if ((sp.af != AF_INET && sp.af != AF_INET6) ||
+	    set_nonblock(im->fd) == -1 || probe_sock(&sp, im->fd) == -1) {
+		log_warnx("bad probe socket for interface %u", sp.ifid);
+		close(im->fd);
+		return;
+	}
+	/* probe.c sends on the new one already */
+	if ((old = probe_sock_find(sp.ifid, sp.af)) != NULL)
+		probe_sock_close(old);
+	if ((ss = calloc(1, sizeof(*ss))) == NULL)
+		fatal("probe socket");
+	ss->ss_ifid = sp.ifid;
+	ss->ss_af = sp.af;
+	ss->ss_fd = im->fd;
+	event_set(&ss->ss_ev, ss->ss_fd, EV_READ | EV_PERSIST, probe_read, ss);
+	event_add(&ss->ss_ev, NULL);
+	TAILQ_INSERT_TAIL(&probe_socks, ss, ss_entry);
+	log_debug("probe socket for interface %u (%s, port %u) received",
+	    sp.ifid, sp.af == AF_INET ? "IPv4" : "IPv6", sp.wg_port);
+	probe_arm();
+}
+
+/* The parent's underlay addresses; a new generation is a roam. */
+static void
+signald_local_addrs(struct imsgev *iev, struct imsg *im)
+{
+	struct local_addrs	 la;
+	struct sig_clock	 clk;
+	int32_t			 i;
+
+	(void)iev;
+	memcpy(&la, im->data, sizeof(la));
+	if (la.naddr < 0 || la.naddr > OMNI_MAX_LOCAL) {
+		log_warnx("invalid local addresses from the parent, ignored");
+		return;
+	}
+	for (i = 0; i < la.naddr; i++)
+		if (la.addr[i].sa.sa_family != AF_INET &&
+		    la.addr[i].sa.sa_family != AF_INET6) {
+			log_warnx("invalid local address from the parent, "
+			    "ignored");
+			return;
+		}
+	clock_now(&clk);
+	probe_local_addrs(&la, &clk);
+	probe_arm();
 }
 
 static void
@@ -540,6 +799,7 @@ signald_dh_res(struct imsgev *iev, struct imsg *im)
 	}
 	clock_now(&clk);
 	edge_dh_result(&dh, &clk);
+	probe_arm();
  out:
 	sodium_memzero(&dh, sizeof(dh));
 }
@@ -576,6 +836,7 @@ signald_metrics(void)
 		metric_send(&iev_parent, "omni_edge_registered", reg,
 		    "iface=\"%s\"", name);
 	stun_metrics(signald_stun_metric);
+	probe_metrics(signald_stun_metric);
 	if (nucleus != NULL) {
 		metric_send(&iev_parent, "omni_nucleus_clusters",
 		    nucleus_nclusters(nucleus), NULL);
@@ -624,8 +885,11 @@ signald_timer(int fd, short event, void *arg)
 	clock_now(&clk);
 	edge_tick(&clk);
 	stun_client_tick(clk.ms, clk.wall);
+	probe_tick(&clk);
+	probe_arm();
 	if (nucleus != NULL && timer_ticks % NUCLEUS_EXPIRE_EVERY == 0)
 		nucleus_expire(nucleus, &clk);
+	nucleus_punch_send(nucleus_fd);
 	if (timer_ticks % SIGNALD_METRICS_EVERY == 0) {
 		signald_metrics();
 		signald_status();
@@ -687,6 +951,8 @@ main(int argc, char *argv[])
 	    NULL, NULL);
 	edge_init(&signald_io);
 	stun_client_init(&signald_stun_io);
+	probe_init(&signald_probe_io);
+	evtimer_set(&ev_probe, probe_timer, NULL);
 
 	signal_set(&ev_sigterm, SIGTERM, signald_signal, NULL);
 	signal_set(&ev_sigint, SIGINT, signald_signal, NULL);

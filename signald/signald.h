@@ -16,8 +16,17 @@
 
 /* --- nucleus.c ------------------------------------------------------ */
 
+/*
+ * The table and global rate bounds are the defaults; a build may set
+ * others with -D (regress/bench/nucleus.sh does, to measure a nucleus
+ * with 1,000,000 edges, and says so).
+ */
+#ifndef NUCLEUS_MAX_CLUSTERS
 #define NUCLEUS_MAX_CLUSTERS	4096
+#endif
+#ifndef NUCLEUS_MAX_EDGES
 #define NUCLEUS_MAX_EDGES	65536	/* live, over all clusters */
+#endif
 #define NUCLEUS_EXPIRE_EVERY	5	/* seconds between sweeps */
 #define NUCLEUS_MIN_TOMBSTONES	1024	/* kept per cluster at least */
 
@@ -26,14 +35,40 @@
 #define RL_PROBES		8
 #define RL_RATE			20	/* datagrams per second */
 #define RL_BURST		40
+#ifndef RL_GLOBAL_RATE
 #define RL_GLOBAL_RATE		5000
+#endif
+#ifndef RL_GLOBAL_BURST
 #define RL_GLOBAL_BURST		10000
+#endif
+
+/*
+ * PUNCH (PROTOCOL.md, "Coordination"): when an edge joins or its entry
+ * changes, the other live edges of its cluster are told at once, the
+ * most recently changed first, at most NUCLEUS_PUNCH_FANOUT of them,
+ * at most NUCLEUS_PUNCH_RATE datagrams a second over all clusters.
+ */
+#define NUCLEUS_PUNCH_FANOUT	64	/* edges told of one change */
+#define NUCLEUS_PUNCH_QUEUE	1024	/* changes waiting to be told */
+#define NUCLEUS_PUNCH_RATE	500	/* PUNCH datagrams per second */
+#define NUCLEUS_PUNCH_BURST	1000
 
 /* The answers to one datagram: at most a page of parts. */
 struct sig_out {
 	size_t		 n;
 	size_t		 len[SIG_PAGE_PARTS];
 	uint8_t		 buf[SIG_PAGE_PARTS][SIG_MAXDGRAM];
+	/* nucleus_punches only: where each goes */
+	struct omni_addr to[SIG_PAGE_PARTS];
+};
+
+/* Counters of the PUNCH fan-out, since the nucleus started. */
+struct nucleus_punch_stats {
+	uint64_t	 queued;	/* changes queued */
+	uint64_t	 sent;		/* PUNCH datagrams */
+	uint64_t	 capped;	/* edges not told: over the fan-out */
+	uint64_t	 dropped;	/* changes not queued: queue full */
+	size_t		 pending;	/* changes in the queue now */
 };
 
 struct nucleus;
@@ -59,14 +94,21 @@ uint64_t	 nucleus_cluster_version(struct nucleus *, const char *,
 		    uint64_t *);
 void		 nucleus_cookie(struct nucleus *, const struct omni_addr *,
 		    const uint8_t *, const char *, uint8_t *);
+size_t		 nucleus_punches(struct nucleus *, const struct sig_clock *,
+		    struct sig_out *);
+void		 nucleus_punch_stats(const struct nucleus *,
+		    struct nucleus_punch_stats *);
 
 /* --- edge.c --------------------------------------------------------- */
 
 #define EDGE_MAX_PEERS		NUCLEUS_MAX_EDGES	/* per view */
 #define EDGE_SILENT_BEATS	3	/* heartbeats without an answer */
 #define EDGE_RECENT_REQS	8	/* requests an answer may echo */
+#define EDGE_SEEN_ANSWERS	(EDGE_RECENT_REQS * SIG_PAGE_PARTS)
 #define EDGE_HELD_PARTS		SIG_PAGE_PARTS	/* out of order */
 #define EDGE_RTO_MS		1000	/* first page retransmission */
+#define EDGE_PUNCH_SEEN		16	/* PUNCH times remembered */
+#define EDGE_CANDS_MS		250	/* candidates sent at most this often */
 
 /* What the edge role needs from the outside world. */
 struct edge_io {
@@ -94,5 +136,8 @@ int		 edge_has_iface(uint32_t);
 int		 edge_status(size_t, char *, size_t, int *);
 int		 edge_nucleus_status(size_t, const struct sig_clock *,
 		    struct sig_status *);
+/* issue 7: probe_io's cands_changed and endpoint_changed, routed here */
+void		 edge_cands_changed(uint32_t, const struct sig_clock *);
+void		 edge_endpoint_changed(uint32_t, const struct sig_clock *);
 
 #endif

@@ -17,6 +17,10 @@
  *      final auth entry the valid auth; to the edge;
  *   4: structured requests from four more edges with their own keys,
  *      always valid cryptography, to drive the nucleus's state.
+ * In modes 2 and 3 the 8 bytes after "time" as a uint64 (0x06 0x1b)
+ * become the current clock, so seeds stay fresh (PUNCH needs it).
+ * The nucleus's PUNCHes (issue 7) are drained after every input; those
+ * for the edge's address go to the edge.
  * The clock starts at FUZZ_WALL and moves 100 ms per input.
  */
 #include <arpa/inet.h>
@@ -112,6 +116,25 @@ fz_check_out(size_t reqlen, int verified)
 			abort();
 }
 
+/* The nucleus's PUNCHes: well formed, and the edge's delivered. */
+static void
+fz_punches(void)
+{
+	static struct sig_out	 po;
+	size_t			 k;
+
+	while (nucleus_punches(fz_n, &fz_clk, &po) > 0)
+		for (k = 0; k < po.n; k++) {
+			if (po.n > SIG_PAGE_PARTS ||
+			    po.len[k] > SIG_MAXDGRAM ||
+			    omni_addr_port(&po.to[k]) == 0)
+				abort();
+			if (proto_addr_eq(&po.to[k], &fz_edgeaddr))
+				edge_input(1, po.buf[k], po.len[k],
+				    &fz_nucaddr, &fz_clk);
+		}
+}
+
 /* Deliver what the edge sent, and the answers back. */
 static void
 fz_pump(void)
@@ -142,6 +165,7 @@ fz_pump(void)
 				edge_input(1, fz_out.buf[k], fz_out.len[k],
 				    &fz_nucaddr, &fz_clk);
 		}
+		fz_punches();
 	}
 	fz_nq = 0;
 }
@@ -290,7 +314,9 @@ fz_decode(const uint8_t *d, size_t size)
 		    m2.npeers != m1.npeers || memcmp(m2.peers, m1.peers,
 		    m1.npeers * sizeof(m1.peers[0])) != 0 ||
 		    memcmp(m2.pubkey, m1.pubkey, 32) != 0 ||
-		    m2.epoch != m1.epoch || m2.from != m1.from)
+		    m2.epoch != m1.epoch || m2.from != m1.from ||
+		    m2.ncands != m1.ncands || memcmp(m2.cands, m1.cands,
+		    sizeof(m1.cands)) != 0)
 			abort();
 	}
 }
@@ -324,6 +350,19 @@ fz_structured(const uint8_t *d, size_t size)
 			m.vip.addr[3] = d[3] % 8;
 		}
 		m.port = 51820 + (d[4] & 3);
+		/* issue 7: 0..3 candidates, or none of the key (v2) */
+		if (d[4] & 4) {
+			m.fields |= SIG_F(SIG_K_CANDS);
+			m.ncands = (d[4] >> 3) & 3;
+			for (k = 0; k < m.ncands; k++) {
+				m.cands[k].af = d[5] & (8 << k) ? AF_INET6 :
+				    AF_INET;
+				m.cands[k].ip[0] = 192;
+				m.cands[k].ip[3] = d[4] >> 5;
+				m.cands[k].port = 51820 + k;
+				m.cands[k].kind = 1 + (d[3] + k) % 4;
+			}
+		}
 		memset(&src, 0, sizeof(src));
 		src.sin.sin_family = AF_INET;
 		src.sin.sin_addr.s_addr = htonl(0xc6120000 | (d[5] & 7));
@@ -351,6 +390,7 @@ fz_structured(const uint8_t *d, size_t size)
 			for (k = 0; k < fz_out.n; k++)
 				if (fz_out.len[k] > SIG_MAXDGRAM)
 					abort();
+			fz_punches();
 		}
 		if (d[6] & 8)
 			fz_advance(1000 * (d[7] & 15));
@@ -366,8 +406,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint64_t		 runs;
 	static const uint8_t	 cookie_head[2] = { 0x0b, 0x50 };
 	static const uint8_t	 re_head[2] = { 0x08, 0x1b };
+	static const uint8_t	 time_head[2] = { 0x06, 0x1b };
 	uint8_t			 body[SIG_MAXDGRAM], d[SIG_MAXDGRAM];
-	uint8_t			 cookie[16], re[8];
+	uint8_t			 cookie[16], re[8], now[8];
 	size_t			 len, k;
 	int			 i;
 
@@ -378,6 +419,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || size > SIG_MAXDGRAM + 1)
 		return 0;
 	fz_advance(100);
+	for (i = 0; i < 8; i++)
+		now[i] = fz_clk.wall_us >> (56 - 8 * i);
 	switch (data[0] % 5) {
 	case 0:
 		fz_decode(data + 1, size - 1);
@@ -393,6 +436,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(body, data + 1, len);
 		nucleus_cookie(fz_n, &fz_edgeaddr, fz_epub, "alpha", cookie);
 		fz_patch(body, len, cookie_head, 2, cookie, 16);
+		fz_patch(body, len, time_head, 2, now, 8);
 		if ((len = fz_seal_raw(SIG_KIND_UP, body, len, fz_proof,
 		    d)) == 0)
 			break;
@@ -408,6 +452,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < 8; i++)
 			re[i] = fz_lastreq >> (56 - 8 * i);
 		fz_patch(body, len, re_head, 2, re, 8);
+		fz_patch(body, len, time_head, 2, now, 8);
 		if ((len = fz_seal_raw(SIG_KIND_DOWN, body, len, fz_proof,
 		    d)) == 0)
 			break;

@@ -15,6 +15,7 @@
 
 #include "keys.h"
 #include "log.h"
+#include "probe.h"
 #include "ptab.h"
 #include "signald.h"
 #include "tap.h"
@@ -64,6 +65,12 @@ struct sedge {
 	struct ptab		 view, stage;
 	uint8_t			 last[SIG_MAXDGRAM];	/* last sent */
 	size_t			 lastlen;
+	int			 with_cands;	/* a v2.1 edge */
+	uint8_t			 ncands;
+	struct sig_cand		 cands[SIG_MAX_CANDS];
+	int			 punched;	/* PUNCHes received */
+	struct sig_peer		 punch;		/* the latest one's entry */
+	uint64_t		 punch_time;
 };
 
 static void
@@ -145,6 +152,11 @@ xchg(struct nucleus *n, struct sedge *e, int t, int how)
 			m.base = e->base;
 			m.fields |= SIG_F(SIG_K_BASE);
 		}
+	}
+	if (e->with_cands && (t == SIG_REGISTER || t == SIG_HEARTBEAT)) {
+		m.fields |= SIG_F(SIG_K_CANDS);
+		m.ncands = e->ncands;
+		memcpy(m.cands, e->cands, sizeof(m.cands));
 	}
 	if (how & X_AUTH)
 		auth = e->proof;
@@ -471,6 +483,15 @@ test_many(void)
 		advance(10);
 	}
 	ok(bad == 0 && nucleus_nedges(n) == 1500, "1500 edges joined");
+	{
+		struct nucleus_punch_stats	 ps;
+
+		nucleus_punch_stats(n, &ps);
+		ok(ps.pending == NUCLEUS_PUNCH_QUEUE && ps.dropped ==
+		    1499 - NUCLEUS_PUNCH_QUEUE, "undrained: %zu PUNCH jobs "
+		    "queued, %llu dropped and counted", ps.pending,
+		    (unsigned long long)ps.dropped);
+	}
 	/* a newcomer: full sync over several pages */
 	sedge_free(&e[0]);
 	sedge_init(&e[0], "big", 0, "10.200.0.1/8", "192.0.99.1");
@@ -501,6 +522,231 @@ test_many(void)
 	    "an early edge catches up through deltas (%zu)", e[1].view.pt_n);
 	nucleus_free(n);
 	for (i = 0; i < 1500; i++)
+		sedge_free(&e[i]);
+}
+
+static void
+sedge_cand(struct sedge *e, int i, const char *ip, uint16_t port, int kind)
+{
+	struct omni_addr	 a;
+
+	addr4(&a, ip, port);
+	proto_cand_from_addr(&a, kind, &e->cands[i]);
+	if (e->ncands < i + 1)
+		e->ncands = i + 1;
+	e->with_cands = 1;
+}
+
+/*
+ * Drain the nucleus's PUNCH queue once (one call of nucleus_punches)
+ * and deliver each datagram to the hand-made edge at its destination.
+ * Returns the number of datagrams, -1 when one is wrong.
+ */
+static int
+punch_drain(struct nucleus *n, struct sedge **es, int nes)
+{
+	static struct sig_out	 po;
+	static struct sig_rx	 rx;
+	size_t			 k, got;
+	int			 i;
+
+	got = nucleus_punches(n, &clk, &po);
+	for (k = 0; k < got; k++) {
+		for (i = 0; i < nes; i++)
+			if (proto_addr_eq(&po.to[k], &es[i]->src))
+				break;
+		if (i == nes || po.len[k] > SIG_MAXDGRAM ||
+		    proto_open_down(&rx, po.buf[k], po.len[k],
+		    es[i]->ck.down) != SIG_OK || rx.m.type != SIG_PUNCH ||
+		    !proto_auth_ok(&rx, es[i]->proof) || rx.m.npeers != 1 ||
+		    rx.m.time <= es[i]->punch_time)
+			return -1;
+		es[i]->punched++;
+		es[i]->punch = rx.m.peers[0];
+		es[i]->punch_time = rx.m.time;
+	}
+	return (int)got;
+}
+
+/* Drain until the queue is empty; the total, -1 when one is wrong. */
+static int
+punch_all(struct nucleus *n, struct sedge **es, int nes)
+{
+	int	 r, total = 0;
+
+	while ((r = punch_drain(n, es, nes)) > 0)
+		total += r;
+	return r == -1 ? -1 : total;
+}
+
+/* Issue 7: candidates stored and passed on, PUNCH on join and roam. */
+static void
+test_punch(void)
+{
+	static struct sedge		 e[200];
+	static struct sedge		*ep[200];
+	struct nucleus			*n;
+	struct nucleus_punch_stats	 ps;
+	struct sig_peer			 p;
+	struct ptab_ent			*pe;
+	char				 vip[32], src[32];
+	uint64_t			 v;
+	int				 i, r, bad;
+
+	n = nucleus_new(root, npriv, npub, 600);
+	for (i = 0; i < 200; i++)
+		ep[i] = &e[i];
+	sedge_init(&e[0], "nat", 1, "10.9.0.1/24", "198.51.100.1");
+	sedge_init(&e[1], "nat", 2, "10.9.0.2/24", "198.51.100.2");
+	sedge_init(&e[2], "nat", 3, "10.9.0.3/24", "198.51.100.3");
+	sedge_cand(&e[0], 0, "192.168.1.10", 51821, CAND_HOST);
+	sedge_cand(&e[0], 1, "198.51.100.1", 60001, CAND_REFLEXIVE);
+	sedge_cand(&e[1], 0, "192.168.1.11", 51822, CAND_HOST);
+	/* e[2] is a v2 edge: no candidates key */
+
+	ok(sedge_join(n, &e[0]) == 0 && (ans[0].flags & SIG_FL_PUNCH),
+	    "A joins an empty cluster: PUNCH flag (nobody to tell)");
+	ok(punch_all(n, ep, 3) == 0, "and no PUNCH is sent");
+	ok(sedge_join(n, &e[1]) == 0, "B joins");
+	ok(nans >= 1 && (ans[0].flags & SIG_FL_PUNCH) && sedge_has(&e[1],
+	    &e[0]), "B's REGISTER_ACK lists A, flagged PUNCH");
+	pe = ptab_get(&e[1].view, e[0].pub);
+	ok(pe != NULL && pe->pe_peer.ncands == 2 &&
+	    memcmp(pe->pe_peer.cands, e[0].cands, 2 * sizeof(e[0].cands[0]))
+	    == 0, "with A's two candidates");
+	r = punch_all(n, ep, 3);
+	ok(r == 1 && e[0].punched == 1 && e[1].punched == 0,
+	    "one PUNCH, to A, at its signaling address (%d)", r);
+	ok(memcmp(e[0].punch.pubkey, e[1].pub, 32) == 0 &&
+	    e[0].punch.ncands == 1 && memcmp(&e[0].punch.cands[0],
+	    &e[1].cands[0], sizeof(e[1].cands[0])) == 0 &&
+	    e[0].punch.port == e[1].port && e[0].punch.ep[3] == 2,
+	    "carrying B's key, candidate and endpoint");
+	ok(sig_stats.sent[SIG_PUNCH] >= 1, "counted as sent");
+
+	ok(sedge_join(n, &e[2]) == 0, "C (v2, no candidates) joins");
+	ok(punch_all(n, ep, 3) == 2 && e[0].punched == 2 &&
+	    e[1].punched == 1 && e[0].punch.ncands == 0,
+	    "A and B are told of C, without candidates");
+
+	/* candidates change: a new version, and the others are told */
+	ok(sedge_sync(n, &e[0]) == 0 && sedge_sync(n, &e[1]) == 0,
+	    "A and B up to date");
+	v = nucleus_cluster_version(n, "nat", NULL);
+	ok(sedge_sync(n, &e[0]) == 0 && nucleus_cluster_version(n, "nat",
+	    NULL) == v && punch_all(n, ep, 3) == 0,
+	    "the same candidates again: no change, no PUNCH");
+	sedge_cand(&e[0], 0, "10.1.1.10", 51821, CAND_HOST);
+	ok(sedge_sync(n, &e[0]) == 0 && nucleus_cluster_version(n, "nat",
+	    NULL) == v + 1, "A's new candidates bump the version");
+	ok(punch_all(n, ep, 3) == 2 && e[1].punched == 2 &&
+	    e[2].punched == 1 && e[1].punch.cands[0].ip[0] == 10,
+	    "B and C are told at once");
+	ok(sedge_sync(n, &e[1]) == 0 && (pe = ptab_get(&e[1].view,
+	    e[0].pub)) != NULL && pe->pe_peer.cands[0].ip[0] == 10,
+	    "B's next delta carries them too");
+	e[0].ncands = 0;
+	ok(sedge_sync(n, &e[0]) == 0 && nucleus_cluster_version(n, "nat",
+	    NULL) == v + 2 && punch_all(n, ep, 3) == 2,
+	    "an empty list clears them: a change");
+	ok(nucleus_edge_state(n, "nat", e[0].pub, &p) == 1,
+	    "A still live");
+	e[0].with_cands = 0;
+	ok(sedge_sync(n, &e[0]) == 0 && nucleus_cluster_version(n, "nat",
+	    NULL) == v + 2, "no key at all (v2): kept as they are");
+
+	/* roaming: a new source address is a new endpoint, told at once */
+	sedge_cand(&e[1], 1, "203.0.113.2", 50000, CAND_REFLEXIVE);
+	addr4(&e[1].src, "203.0.113.2", 50000);
+	ok(xchg(n, &e[1], SIG_HEARTBEAT, X_AUTH | X_COOKIE | X_SYNC) ==
+	    SIG_R_BAD_COOKIE, "B roams: a new cookie first");
+	sedge_apply(&e[1]);
+	ok(sedge_sync(n, &e[1]) == 0 && punch_all(n, ep, 3) == 2 &&
+	    e[0].punch.ep[0] == 203 && e[0].punch.ncands == 2,
+	    "then A and C are told of B's new endpoint and candidates");
+	ok(punch_all(n, ep, 3) == 0, "once");
+
+	/* a PUNCH for a change queued twice goes once per edge */
+	sedge_cand(&e[1], 0, "192.168.7.11", 51822, CAND_HOST);
+	ok(sedge_sync(n, &e[1]) == 0, "B changes");
+	sedge_cand(&e[1], 0, "192.168.8.11", 51822, CAND_HOST);
+	ok(sedge_sync(n, &e[1]) == 0, "and again before the punches went");
+	i = e[0].punched;
+	ok(punch_all(n, ep, 3) == 2 && e[0].punched == i + 1 &&
+	    e[0].punch.cands[0].ip[2] == 8, "one PUNCH each, the newest");
+
+	/* a PEER_INFO answer carries candidates too */
+	{
+		struct sedge	 q = e[2];
+
+		q.vip = e[1].vip;
+		ok(xchg(n, &q, SIG_QUERY_PEER, X_AUTH | X_COOKIE) == SIG_OK &&
+		    nans == 1 && ans[0].npeers == 1 &&
+		    ans[0].peers[0].ncands == 2, "QUERY_PEER: with candidates");
+		e[2].tlast = q.tlast;
+	}
+
+	/* a deregistered edge is told of nobody, and nobody of it */
+	ok(xchg(n, &e[2], SIG_DEREGISTER, X_AUTH) == SIG_OK &&
+	    punch_all(n, ep, 3) == 0, "a removal is no PUNCH");
+	nucleus_free(n);
+
+	/* fan-out cap and pace in a cluster of 200 */
+	n = nucleus_new(root, npriv, npub, 600);
+	for (i = 0, bad = 0; i < 200; i++) {
+		sedge_free(&e[i]);
+		snprintf(vip, sizeof(vip), "10.8.%d.%d/16", i / 200, i % 200 +
+		    1);
+		snprintf(src, sizeof(src), "198.18.%d.%d", i / 200,
+		    i % 200 + 1);
+		sedge_init(&e[i], "wide", i, vip, src);
+		sedge_cand(&e[i], 0, src, 51820, CAND_HOST);
+		if (sedge_join(n, &e[i]) != 0)
+			bad++;
+		if (i == 199 && (ans[0].flags & SIG_FL_PUNCH))
+			bad++;
+		if (i == 10 && !(ans[0].flags & SIG_FL_PUNCH))
+			bad++;
+	}
+	ok(bad == 0, "200 edges join; the PUNCH flag only while all others "
+	    "are told");
+	nucleus_punch_stats(n, &ps);
+	ok(ps.queued == 199 && ps.pending == 199 && ps.dropped == 0,
+	    "199 joins queued (%llu), none dropped",
+	    (unsigned long long)ps.queued);
+	ok(ps.capped == (uint64_t)(135 * 136 / 2),
+	    "over the fan-out of %d: %llu edges not told", NUCLEUS_PUNCH_FANOUT,
+	    (unsigned long long)ps.capped);
+	r = 0;
+	while ((i = punch_drain(n, ep, 200)) > 0)
+		r += i;
+	ok(i == 0 && r == NUCLEUS_PUNCH_BURST, "a burst of %d PUNCHes, then "
+	    "the pace (%d)", NUCLEUS_PUNCH_BURST, r);
+	ok(punch_drain(n, ep, 200) == 0, "nothing more at the same moment");
+	advance(100);
+	r = punch_all(n, ep, 200);
+	ok(r == NUCLEUS_PUNCH_RATE / 10, "100 ms later: %d more (%d)",
+	    NUCLEUS_PUNCH_RATE / 10, r);
+	for (i = 0, bad = 0; i < 30; i++) {
+		advance(1000);
+		if ((r = punch_all(n, ep, 200)) > NUCLEUS_PUNCH_RATE ||
+		    r == -1)
+			bad++;
+		nucleus_punch_stats(n, &ps);
+		if (ps.pending == 0)
+			break;
+	}
+	ok(bad == 0 && ps.pending == 0, "at most %d a second, all sent "
+	    "after %d s", NUCLEUS_PUNCH_RATE, i + 1);
+	/* each change is told to the 64 most recently changed others */
+	ok(ps.sent == 199 * NUCLEUS_PUNCH_FANOUT, "%llu PUNCHes in all, "
+	    "199 changes times the fan-out", (unsigned long long)ps.sent);
+	ok(e[199].punched == 198 && e[136].punched == 198 &&
+	    e[135].punched == 64 && e[0].punched == 0,
+	    "the most recently changed edges are told (%d %d %d %d)",
+	    e[199].punched, e[136].punched, e[135].punched, e[0].punched);
+	nucleus_free(n);
+	for (i = 0; i < 200; i++)
 		sedge_free(&e[i]);
 }
 
@@ -537,6 +783,9 @@ static int		 nemit[NIF + 1];
 static size_t		 minset[NIF + 1];
 static struct sig_dh	 dhq[16];
 static int		 ndhq;
+static uint8_t		 lastpunch[SIG_MAXDGRAM];	/* latest PUNCH */
+static size_t		 lastpunchlen;
+static uint32_t		 lastpunchif;
 
 /* datagrams from edges, delivered by pump() */
 static struct {
@@ -577,6 +826,11 @@ io_dh(uint32_t ifid, const uint8_t *peer)
 	ndhq = (ndhq + 1) % 16;
 }
 
+/* the latest answer an edge got, for the replay test */
+static uint8_t	 lastans[SIG_MAXDGRAM];
+static size_t	 lastanslen;
+static int	 lastansif;
+
 static void
 pump(void)
 {
@@ -604,10 +858,29 @@ pump(void)
 			nucleus_input(nuc, local[j].buf, local[j].len,
 			    &ifaddr[local[j].ifid], &clk, &o);
 			for (k = 0; k < o.n; k++)
-				if ((int)(random() % 100) >= loss)
+				if ((int)(random() % 100) >= loss) {
+					/* the latest answer, to replay */
+					memcpy(lastans, o.buf[k], o.len[k]);
+					lastanslen = o.len[k];
+					lastansif = local[j].ifid;
 					edge_input(local[j].ifid, o.buf[k],
 					    o.len[k], &nucaddr, &clk);
+				}
 		}
+		/* PUNCHes, as signald.c sends them after a batch */
+		while (nuc != NULL && nucleus_punches(nuc, &clk, &o) > 0)
+			for (k = 0; k < o.n; k++) {
+				for (j = 1; j <= NIF; j++)
+					if (proto_addr_eq(&o.to[k], &ifaddr[j]))
+						break;
+				if (j > NIF || (int)(random() % 100) < loss)
+					continue;
+				memcpy(lastpunch, o.buf[k], o.len[k]);
+				lastpunchlen = o.len[k];
+				lastpunchif = j;
+				edge_input(j, o.buf[k], o.len[k], &nucaddr,
+				    &clk);
+			}
 	}
 }
 
@@ -652,6 +925,30 @@ iface(struct sig_iface *si, int n)
 	(void)r;
 }
 
+/* probe_io for the roaming test: candidates go to edge.c at once */
+static void
+pio_cands(uint32_t ifid)
+{
+	edge_cands_changed(ifid, &clk);
+}
+
+static void
+pio_endpoint(uint32_t ifid)
+{
+	edge_endpoint_changed(ifid, &clk);
+}
+
+static int
+pio_send(uint32_t ifid, const struct omni_addr *to, const uint8_t *udp,
+    size_t len)
+{
+	(void)ifid;
+	(void)to;
+	(void)udp;
+	(void)len;
+	return 0;		/* probes and STUN go nowhere here */
+}
+
 static int
 all_sets(int nif, size_t want)
 {
@@ -670,6 +967,7 @@ test_edge(void)
 	struct sig_iface		 ifs[NIF];
 	struct sig_status		 st;
 	char				 name[OMNI_IFNAMSIZ];
+	uint64_t			 drops;
 	int				 i, reg, before, regs;
 	uint8_t				 p2[32], s2[32];
 
@@ -753,6 +1051,108 @@ test_edge(void)
 	nuc = nucleus_new(root, npriv, npub, 15);
 	run_for(3);
 
+	/* issue 7: a newcomer is known to the others at once (PUNCH) */
+	for (i = 0; i < 3; i++)
+		ifs[i].heartbeat = 30;
+	edge_reconf(ifs, 3, &clk);
+	run_for(3);
+	iface(&ifs[3], 4);
+	ifs[3].heartbeat = 30;
+	before = sig_stats.received[SIG_PUNCH];
+	edge_reconf(ifs, 4, &clk);
+	run_for(1);
+	ok(sig_stats.received[SIG_PUNCH] - before == 3 && all_sets(4, 3),
+	    "a fourth joins: PUNCHed to the three, in every peer set within "
+	    "1 s, not at the next 30 s heartbeat (%zu %zu %zu %zu)",
+	    lastset[1], lastset[2], lastset[3], lastset[4]);
+	drops = sig_stats.dropped[SIG_R_REPLAY];
+	edge_input(lastpunchif, lastpunch, lastpunchlen, &nucaddr, &clk);
+	ok(sig_stats.dropped[SIG_R_REPLAY] == drops + 1 &&
+	    sig_stats.received[SIG_PUNCH] - before == 3,
+	    "a replayed PUNCH: replay");
+	/*
+	 * An answer replayed while its request is still among the last
+	 * ones echoed: dropped as a replay, not taken as a live nucleus.
+	 */
+	drops = sig_stats.dropped[SIG_R_REPLAY];
+	edge_input(lastansif, lastans, lastanslen, &nucaddr, &clk);
+	ok(lastanslen > 0 && sig_stats.dropped[SIG_R_REPLAY] == drops + 1,
+	    "a replayed answer within the echo window: replay");
+	drops = sig_stats.dropped[SIG_R_BAD_PROOF];
+	edge_input(lastpunchif % 3 + 1, lastpunch, lastpunchlen, &nucaddr,
+	    &clk);
+	ok(sig_stats.dropped[SIG_R_BAD_PROOF] == drops + 1,
+	    "a PUNCH for another edge: bad_proof");
+	edge_reconf(ifs, 3, &clk);
+	pump();
+
+	/* roaming: new addresses are at the nucleus and the others at once */
+	{
+		static const struct probe_io	 pio = { pio_cands,
+						    pio_endpoint, NULL,
+						    pio_send };
+		struct sock_probe		 sp;
+		struct local_addrs		 la;
+		struct sig_peer			 p;
+		uint64_t			 v, hb;
+		int				 fd;
+
+		probe_init(&pio);
+		memset(&sp, 0, sizeof(sp));
+		sp.ifid = 1;
+		sp.af = AF_INET;
+		sp.wg_port = 51820;
+		fd = open("/dev/null", O_RDONLY);
+		memset(&la, 0, sizeof(la));
+		la.ifid = 1;
+		la.generation = 1;
+		la.naddr = 1;
+		addr4(&la.addr[0], "192.168.50.1", 51820);
+		before = sig_stats.received[SIG_PUNCH];
+		ok(probe_sock(&sp, fd) == 0, "omni1 gets a probe socket");
+		probe_local_addrs(&la, &clk);
+		pump();
+		ok(nucleus_edge_state(nuc, "lab", ifpub[1], &p) == 1 &&
+		    p.ncands == 1 && p.cands[0].kind == CAND_HOST &&
+		    p.cands[0].ip[2] == 50 && p.cands[0].port == 51820,
+		    "its host candidate reaches the nucleus at once");
+		ok(sig_stats.received[SIG_PUNCH] - before == 2,
+		    "and a PUNCH reaches each of the two others (%llu)",
+		    (unsigned long long)(sig_stats.received[SIG_PUNCH] -
+		    before));
+		v = nucleus_cluster_version(nuc, "lab", NULL);
+		hb = sig_stats.sent[SIG_HEARTBEAT];
+		advance(300);
+		la.generation = 2;
+		addr4(&la.addr[0], "192.168.60.1", 51820);
+		probe_local_addrs(&la, &clk);
+		pump();
+		ok(nucleus_edge_state(nuc, "lab", ifpub[1], &p) == 1 &&
+		    p.ncands == 1 && p.cands[0].ip[2] == 60 &&
+		    nucleus_cluster_version(nuc, "lab", NULL) == v + 1 &&
+		    sig_stats.received[SIG_PUNCH] - before == 4,
+		    "a roam 300 ms later: told at once, the others punched");
+		la.generation = 3;
+		addr4(&la.addr[0], "192.168.70.1", 51820);
+		probe_local_addrs(&la, &clk);
+		pump();
+		ok(sig_stats.sent[SIG_HEARTBEAT] == hb + 1 &&
+		    nucleus_edge_state(nuc, "lab", ifpub[1], &p) == 1 &&
+		    p.cands[0].ip[2] == 60, "another at once waits %d ms",
+		    EDGE_CANDS_MS);
+		run_for(2);
+		ok(nucleus_edge_state(nuc, "lab", ifpub[1], &p) == 1 &&
+		    p.cands[0].ip[2] == 70, "and is told at the next tick");
+		probe_iface_gone(1);
+		probe_init(NULL);
+	}
+
+	for (i = 0; i < 3; i++)
+		ifs[i].heartbeat = 2;
+	edge_reconf(ifs, 3, &clk);
+	run_for(35);
+	ok(all_sets(3, 2), "it leaves again: gone from every set");
+
 	/* shutdown */
 	before = sig_stats.sent[SIG_DEREGISTER];
 	edge_shutdown(&clk);
@@ -783,6 +1183,7 @@ main(void)
 	clk.wall = WALL0;
 	test_register();
 	test_many();
+	test_punch();
 	test_ratelimit();
 	test_edge();
 	return tap_done();

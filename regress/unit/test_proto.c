@@ -197,7 +197,7 @@ test_roundtrip(void)
 			break;
 	}
 	ok(i > SIG_TYPE_MAX, "no type seals in the wrong direction");
-	proto_init_msg(&m, 10, 1);
+	proto_init_msg(&m, SIG_TYPE_MAX + 1, 1);
 	ok(proto_seal(&m, SIG_KIND_DOWN, NULL, NULL, ck.down, NULL, d,
 	    sizeof(d), &len) == SIG_R_UNKNOWN_TYPE, "unknown type refused");
 }
@@ -286,8 +286,8 @@ test_cbor(void)
 	ok(proto_decode(nak, sizeof(nak), SIG_KIND_UP, &m) ==
 	    SIG_R_UNKNOWN_TYPE, "a NAK in an up datagram: unknown_type");
 	memcpy(b, nak, sizeof(nak));
-	b[2] = 0x0a;
-	ok(body(b, sizeof(nak)) == SIG_R_UNKNOWN_TYPE, "type 10: unknown");
+	b[2] = 0x0b;
+	ok(body(b, sizeof(nak)) == SIG_R_UNKNOWN_TYPE, "type 11: unknown");
 	b[2] = 0x06;
 	b[sizeof(nak)] = 0;
 	ok(body(b, sizeof(nak) + 1) == SIG_R_MALFORMED, "trailing byte");
@@ -420,9 +420,14 @@ test_entries(void)
 	ok(peers_body(a, 1 + l - 8) == SIG_R_MALFORMED, "entry of 3");
 	a[1] = 0x82;
 	ok(peers_body(a, 1 + l - 10) == SIG_R_MALFORMED, "entry of 2");
-	a[1] = 0x85;		/* a fifth item is skipped */
+	a[1] = 0x85;		/* a fifth item must be candidates */
 	a[1 + l] = 0xf6;
-	ok(peers_body(a, 2 + l) == SIG_OK, "entry of 5: extra skipped");
+	ok(peers_body(a, 2 + l) == SIG_R_MALFORMED, "entry of 5: null as "
+	    "candidates is malformed");
+	a[1] = 0x86;		/* [.., [], null]: a sixth is skipped */
+	a[1 + l] = 0x80;
+	a[2 + l] = 0xf6;
+	ok(peers_body(a, 3 + l) == SIG_OK, "entry of 6: extra skipped");
 	a[1] = 0x84;
 	a[l - 1] = a[l] = 0;	/* port 0 */
 	ok(peers_body(a, 1 + l) == SIG_R_MALFORMED, "endpoint port 0");
@@ -483,6 +488,256 @@ test_budget(void)
 	ok(rv == SIG_OK && len <= SIG_MAXDGRAM,
 	    "%u IPv6 peers at the budget seal into %zu bytes", n, len);
 	ok(n >= 13, "at least 13 IPv6 peers per part (%u)", n);
+}
+
+static void
+cand4(struct sig_cand *c, const char *ip, uint16_t port, int kind)
+{
+	memset(c, 0, sizeof(*c));
+	c->af = AF_INET;
+	inet_pton(AF_INET, ip, c->ip);
+	c->port = port;
+	c->kind = kind;
+}
+
+static void
+cand6(struct sig_cand *c, const char *ip, uint16_t port, int kind)
+{
+	memset(c, 0, sizeof(*c));
+	c->af = AF_INET6;
+	inet_pton(AF_INET6, ip, c->ip);
+	c->port = port;
+	c->kind = kind;
+}
+
+/* v2.1: candidates in entries and requests, and PUNCH. */
+static void
+test_cands(void)
+{
+	static struct sig_rx	 rx;
+	struct sig_msg		 m;
+	struct sig_peer		 p;
+	struct omni_addr	 a;
+	struct sig_cand		 c;
+	uint8_t			 d[SIG_MAXDGRAM], e[SIG_ENTRYMAX + 8];
+	uint8_t			 arr[SIG_ENTRYMAX + 8], proof[32];
+	uint8_t			 raw[1200];
+	size_t			 len, rawlen, budget;
+	uint64_t		 last = 0;
+	uint32_t		 n;
+	int			 l, rv;
+
+	memset(proof, 9, sizeof(proof));
+	/* entries: sizes */
+	peer4(&p, 5);
+	p.ncands = 4;
+	cand4(&p.cands[0], "192.168.1.5", 51820, CAND_HOST);
+	cand4(&p.cands[1], "10.0.0.5", 51820, CAND_HOST);
+	cand4(&p.cands[2], "203.0.113.5", 40000, CAND_REFLEXIVE);
+	cand4(&p.cands[3], "203.0.113.5", 40001, CAND_PEER_REFLEXIVE);
+	l = proto_entry_encode(&p, e, sizeof(e));
+	ok(l == 49 + 1 + 4 * 8, "IPv4 entry with 4 IPv4 candidates: %d bytes",
+	    l);
+	peer6(&p, 5);
+	p.vip.plen = 128;
+	p.ncands = 4;
+	cand6(&p.cands[0], "2001:db8::1", 51820, CAND_HOST);
+	cand6(&p.cands[1], "2001:db8::2", 51820, CAND_HOST);
+	cand6(&p.cands[2], "2001:db8::3", 1, CAND_REFLEXIVE);
+	cand6(&p.cands[3], "2001:db8::4", 65535, CAND_REFLEXIVE);
+	l = proto_entry_encode(&p, e, sizeof(e));
+	ok(l == SIG_ENTRYMAX, "the largest entry is SIG_ENTRYMAX = %d (%d)",
+	    SIG_ENTRYMAX, l);
+	ok(proto_entry_encode(&p, e, SIG_ENTRYMAX - 1) == -1,
+	    "one byte short: refused");
+	p.ncands = 5;
+	ok(proto_entry_encode(&p, e, sizeof(e)) == -1, "5 candidates refused");
+	p.ncands = 1;
+	p.cands[0].port = 0;
+	ok(proto_entry_encode(&p, e, sizeof(e)) == -1,
+	    "candidate port 0 refused");
+	p.cands[0].port = 1;
+	p.cands[0].kind = 0;
+	ok(proto_entry_encode(&p, e, sizeof(e)) == -1,
+	    "candidate kind 0 refused");
+	p.cands[0].kind = CAND_HOST;
+	p.cands[0].af = AF_UNSPEC;
+	ok(proto_entry_encode(&p, e, sizeof(e)) == -1,
+	    "candidate without a family refused");
+
+	/* entries: decoding, round trip in an ACK */
+	proto_init_msg(&m, SIG_HEARTBEAT_ACK, proto_next_time(&last, &clk));
+	m.re = 1;
+	m.epoch = 2;
+	m.to = 3;
+	m.flags = SIG_FL_PUNCH;
+	peer4(&m.peers[0], 1);
+	m.peers[0].ncands = 2;
+	cand4(&m.peers[0].cands[0], "192.168.1.1", 51820, CAND_HOST);
+	cand6(&m.peers[0].cands[1], "2001:db8::1", 51820, CAND_REFLEXIVE);
+	peer6(&m.peers[1], 2);		/* no candidates: the v2 form */
+	m.npeers = 2;
+	rv = roundtrip(&m, SIG_KIND_DOWN, proof, &rx, d, &len);
+	ok(rv == SIG_OK && rx.m.npeers == 2 && rx.m.flags == SIG_FL_PUNCH,
+	    "ACK with candidates round trip (%d)", rv);
+	ok(memcmp(&rx.m.peers[0], &m.peers[0], sizeof(m.peers[0])) == 0,
+	    "entry with an IPv4 and an IPv6 candidate");
+	ok(memcmp(&rx.m.peers[1], &m.peers[1], sizeof(m.peers[1])) == 0 &&
+	    rx.m.peers[1].ncands == 0, "entry without candidates");
+
+	/* hand-made candidate items */
+	peer4(&p, 7);
+	l = proto_entry_encode(&p, e, sizeof(e));	/* 4 items */
+	memcpy(arr + 1, e, l);
+	arr[0] = 0x81;
+	arr[1] = 0x85;
+	/* [h'c0a80107' || port 0x0001 || kind 1] */
+	memcpy(arr + 1 + l, "\x81\x47\xc0\xa8\x01\x07\x00\x01\x01", 9);
+	ok(peers_body(arr, 1 + l + 9) == SIG_OK, "hand-made candidate "
+	    "decodes");
+	arr[1 + l + 7] = 0;		/* port 0 */
+	ok(peers_body(arr, 1 + l + 9) == SIG_R_MALFORMED,
+	    "candidate port 0: malformed");
+	arr[1 + l + 7] = 1;
+	arr[1 + l + 8] = 0;		/* kind 0 */
+	ok(peers_body(arr, 1 + l + 9) == SIG_R_MALFORMED,
+	    "candidate kind 0: malformed");
+	arr[1 + l + 8] = 200;		/* a kind from the future */
+	ok(peers_body(arr, 1 + l + 9) == SIG_OK,
+	    "candidate of an unknown kind decodes (ignored later)");
+	arr[1 + l + 1] = 0x46;		/* 6 bytes */
+	ok(peers_body(arr, 1 + l + 8) == SIG_R_MALFORMED,
+	    "candidate of 6 bytes: malformed");
+	arr[1 + l + 1] = 0x47;
+	arr[1 + l] = 0x85;		/* 5 candidates, 4 too few present */
+	ok(peers_body(arr, 1 + l + 9) == SIG_R_MALFORMED,
+	    "5 candidates: malformed");
+	arr[1 + l] = 0x9f;		/* indefinite array */
+	ok(peers_body(arr, 1 + l + 9) == SIG_R_MALFORMED,
+	    "indefinite candidates array: malformed");
+	arr[1 + l] = 0x80;
+	ok(peers_body(arr, 1 + l + 1) == SIG_OK, "empty candidates array");
+
+	/* requests carry them under key 18 */
+	proto_init_msg(&m, SIG_HEARTBEAT, proto_next_time(&last, &clk));
+	memset(m.pubkey, 0xaa, 32);
+	memset(m.cookie, 1, 16);
+	m.fields = SIG_F(SIG_K_COOKIE) | SIG_F_SYNC | SIG_F(SIG_K_CANDS);
+	m.ncands = 4;
+	cand4(&m.cands[0], "192.168.1.1", 51820, CAND_HOST);
+	cand6(&m.cands[1], "2001:db8::1", 51820, CAND_HOST);
+	cand4(&m.cands[2], "203.0.113.9", 1024, CAND_REFLEXIVE);
+	cand6(&m.cands[3], "2001:db8::9", 1024, CAND_REFLEXIVE);
+	rv = roundtrip(&m, SIG_KIND_UP, proof, &rx, d, &len);
+	ok(rv == SIG_OK && (rx.m.fields & SIG_F(SIG_K_CANDS)) &&
+	    rx.m.ncands == 4 && memcmp(rx.m.cands, m.cands,
+	    sizeof(m.cands)) == 0, "HEARTBEAT with 4 candidates (%zu bytes)",
+	    len);
+	m.ncands = 0;
+	rv = roundtrip(&m, SIG_KIND_UP, proof, &rx, d, &len);
+	ok(rv == SIG_OK && (rx.m.fields & SIG_F(SIG_K_CANDS)) &&
+	    rx.m.ncands == 0, "HEARTBEAT with none: the key says so");
+	m.fields &= ~SIG_F(SIG_K_CANDS);
+	rv = roundtrip(&m, SIG_KIND_UP, proof, &rx, d, &len);
+	ok(rv == SIG_OK && (rx.m.fields & SIG_F(SIG_K_CANDS)) == 0,
+	    "HEARTBEAT of a v2 edge: no key");
+	m.fields |= SIG_F(SIG_K_CANDS);
+	m.ncands = 5;
+	ok(proto_seal(&m, SIG_KIND_UP, "alpha", namekey, ck.up, proof, d,
+	    sizeof(d), &len) == SIG_R_MALFORMED, "5 candidates do not seal");
+	proto_init_msg(&m, SIG_REGISTER, proto_next_time(&last, &clk));
+	memset(m.pubkey, 0xaa, 32);
+	omni_prefix_parse("10.77.0.2/24", &m.vip);
+	m.port = 51820;
+	m.fields = SIG_F(SIG_K_CANDS);
+	m.ncands = 1;
+	cand4(&m.cands[0], "192.168.1.1", 51820, CAND_HOST);
+	rv = roundtrip(&m, SIG_KIND_UP, NULL, &rx, d, &len);
+	ok(rv == SIG_OK && rx.m.ncands == 1 && len >= SIG_REGISTER_MIN,
+	    "REGISTER with a candidate, still padded (%zu)", len);
+	proto_init_msg(&m, SIG_DEREGISTER, proto_next_time(&last, &clk));
+	m.fields = SIG_F(SIG_K_CANDS);
+	m.ncands = 1;
+	rv = roundtrip(&m, SIG_KIND_UP, proof, &rx, d, &len);
+	ok(rv == SIG_OK && (rx.m.fields & SIG_F(SIG_K_CANDS)) == 0,
+	    "DEREGISTER does not carry them");
+
+	/* PUNCH */
+	proto_init_msg(&m, SIG_PUNCH, proto_next_time(&last, &clk));
+	peer6(&m.peers[0], 3);
+	m.peers[0].vip.plen = 128;
+	m.peers[0].ncands = 4;
+	memcpy(m.peers[0].cands, p.cands, sizeof(p.cands));
+	peer6(&p, 3);
+	m.peers[0].ncands = 4;
+	cand6(&m.peers[0].cands[0], "2001:db8::1", 51820, CAND_HOST);
+	cand6(&m.peers[0].cands[1], "2001:db8::2", 51820, CAND_HOST);
+	cand6(&m.peers[0].cands[2], "2001:db8::3", 1, CAND_REFLEXIVE);
+	cand6(&m.peers[0].cands[3], "2001:db8::4", 2, CAND_REFLEXIVE);
+	m.npeers = 1;
+	rv = roundtrip(&m, SIG_KIND_DOWN, proof, &rx, d, &len);
+	ok(rv == SIG_OK && rx.m.type == SIG_PUNCH && rx.m.npeers == 1 &&
+	    memcmp(&rx.m.peers[0], &m.peers[0], sizeof(m.peers[0])) == 0 &&
+	    proto_auth_ok(&rx, proof), "PUNCH of the largest entry round "
+	    "trip, %zu bytes", len);
+	ok(len < 300, "a PUNCH is small (%zu bytes)", len);
+	ok(proto_seal(&m, SIG_KIND_UP, "alpha", namekey, ck.up, proof, d,
+	    sizeof(d), &len) == SIG_R_UNKNOWN_TYPE, "PUNCH is down only");
+	m.npeers = 2;
+	peer4(&m.peers[1], 4);
+	rv = roundtrip(&m, SIG_KIND_DOWN, proof, &rx, d, &len);
+	ok(rv == SIG_R_MALFORMED, "PUNCH of two peers: malformed");
+	m.npeers = 0;
+	rv = roundtrip(&m, SIG_KIND_DOWN, proof, &rx, d, &len);
+	ok(rv == SIG_R_MALFORMED, "PUNCH of no peer: malformed");
+	m.npeers = 1;
+	m.peers[0].removed = 1;
+	rv = roundtrip(&m, SIG_KIND_DOWN, proof, &rx, d, &len);
+	ok(rv == SIG_R_MALFORMED, "PUNCH of a removal: malformed");
+	m.peers[0].removed = 0;
+	rv = roundtrip(&m, SIG_KIND_DOWN, NULL, &rx, d, &len);
+	ok(rv == SIG_R_MALFORMED, "PUNCH without auth: malformed");
+
+	/* a part full of the largest entries still fits */
+	budget = proto_answer_budget();
+	for (n = 0, rawlen = 0; n < SIG_MAX_PEERS; n++) {
+		memset(p.pubkey, n, 32);
+		p.vip.plen = 128;
+		p.ncands = 4;
+		memcpy(p.cands, m.peers[0].cands, sizeof(p.cands));
+		l = proto_entry_encode(&p, raw + rawlen, sizeof(raw) - rawlen);
+		if (l == -1 || rawlen + l > budget)
+			break;
+		rawlen += l;
+	}
+	proto_init_msg(&m, SIG_REGISTER_ACK, UINT64_MAX);
+	m.re = m.epoch = m.from = m.to = m.base = UINT64_MAX;
+	m.flags = UINT32_MAX;
+	m.fields = SIG_F(SIG_K_BASE);
+	m.raw = raw;
+	m.rawlen = rawlen;
+	m.nraw = n;
+	rv = proto_seal(&m, SIG_KIND_DOWN, NULL, NULL, ck.down, proof, d,
+	    sizeof(d), &len);
+	ok(rv == SIG_OK && len <= SIG_MAXDGRAM && n >= 6,
+	    "%u largest entries (IPv6, 4 IPv6 candidates) fill a part of "
+	    "%zu bytes", n, len);
+
+	/* address conversions */
+	memset(&a, 0, sizeof(a));
+	a.sin6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "::ffff:192.0.2.7", &a.sin6.sin6_addr);
+	a.sin6.sin6_port = htons(4242);
+	ok(proto_cand_from_addr(&a, CAND_REFLEXIVE, &c) == 0 &&
+	    c.af == AF_INET && c.ip[3] == 7 && c.port == 4242 &&
+	    c.kind == CAND_REFLEXIVE, "IPv4-mapped address: IPv4 candidate");
+	proto_cand_to_addr(&c, &a);
+	ok(a.sa.sa_family == AF_INET && ntohs(a.sin.sin_port) == 4242,
+	    "and back to a socket address");
+	a.sin.sin_port = 0;
+	ok(proto_cand_from_addr(&a, CAND_HOST, &c) == -1, "port 0: none");
+	a.sin.sin_port = 1;
+	ok(proto_cand_from_addr(&a, 0, &c) == -1, "kind 0: none");
 }
 
 static void
@@ -565,6 +820,7 @@ main(void)
 	test_cbor();
 	test_entries();
 	test_budget();
+	test_cands();
 	test_time();
 	test_ptab();
 	return tap_done();
