@@ -27,8 +27,10 @@ CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	   -DOMNI_LIBEXECDIR='"$(LIBEXECDIR)"'
 LDLIBS	+= $(PKG_LIBS)
 
+# SANITIZE=1: ASan and UBSan, a UBSan report is fatal like an ASan one.
 ifeq ($(SANITIZE),1)
-CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer
+CFLAGS	+= -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
 LDFLAGS	+= -fsanitize=address,undefined
 endif
 
@@ -43,10 +45,23 @@ include wgctld/Makefile.inc
 include metricsd/Makefile.inc
 include omnictl/Makefile.inc
 include regress/Makefile.inc
+include regress/fuzz/Makefile.inc
 
 all: $(PROGS)
 
-%.o: %.c
+# Every object depends on .build-flags, which is rewritten only when the
+# compiler or its flags differ from the last build's: make SANITIZE=1
+# after make (or back) rebuilds everything instead of mixing objects.
+# BUILD_FLAGS is expanded here, after every include, so that it never
+# takes an object's target-specific CFLAGS.
+BUILD_FLAGS := $(strip $(CC) $(CFLAGS) $(LDFLAGS) $(LDLIBS))
+omni_differ = $(subst x$(1),,x$(2))$(subst x$(2),,x$(1))
+.build-flags: FORCE
+	$(if $(call omni_differ,$(BUILD_FLAGS),$(strip $(file <$@))),\
+	    $(file >$@,$(BUILD_FLAGS)))
+FORCE:
+
+%.o: %.c .build-flags
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 -include $(shell find . -name '*.d' 2>/dev/null)
@@ -110,8 +125,9 @@ lint-man:
 	mandoc -Tlint -Wwarning man/*.5 man/*.8
 
 clean:
-	rm -f $(PROGS) $(TESTS) $(CLEANFILES)
+	rm -f $(PROGS) $(TESTS) $(CLEANFILES) .build-flags
 	find . -name '*.o' -delete -o -name '*.d' -delete -o -name '*.a' -delete
 
 
-.PHONY: all tests fuzz bench deps demo check install uninstall clean lint-man
+.PHONY: all tests fuzz bench deps demo check install uninstall clean lint-man \
+	FORCE

@@ -11,6 +11,9 @@ secs=${1:-60}
 [ $# -gt 0 ] && shift
 targets=$*
 [ -n "$targets" ] || targets=$(ls regress/fuzz/fuzz_*.c | sed 's|.*/fuzz_||; s|\.c$||')
+# Every target is built with UBSan; make its reports fatal too.
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export UBSAN_OPTIONS
 tmp=$(mktemp -d /tmp/omni-fuzz.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 n=0
