@@ -5,7 +5,8 @@ set -e
 PKGS="build-essential clang pkg-config libevent-dev libsodium-dev libmnl-dev
 libcbor-dev libyaml-dev libseccomp-dev libbsd-dev wireguard-go wireguard-tools
 iproute2 iputils-ping nftables mandoc jq perl procps curl strace coturn
-qemu-system-x86 busybox-static cpio kmod prometheus systemd util-linux"
+qemu-system-x86 busybox-static cpio kmod prometheus systemd util-linux
+socat conntrack iperf3 nebula"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
