@@ -295,6 +295,14 @@ nat_pair() {
 		    "$pair: no packet crosses within ${win} s (ttfp $ttfp)"
 		ok $([ "$path" = none ] && [ -n "$reason" ] && [ "$hs" = 0 ]; echo $?) \
 		    "$pair: omnictl shows path none, a reason and no handshake (path $path, reason '${reason}', handshake $hs)"
+		# the reason names the cause the NATs' behaviour points to
+		case $pair in
+		masq-masq) want='unfiltered NAT' ;;
+		random-random) want='both NATs map per destination' ;;
+		*) want= ;;
+		esac
+		[ -z "$want" ] || ok $(echo "$reason" | grep -q "$want"; echo $?) \
+		    "$pair: the reason says '$want'"
 		;;
 	either)
 		if [ "$ttfp" -ge 0 ]; then

@@ -1130,6 +1130,13 @@ peer_nat(const struct ppeer *pe)
 	return nrefl ? NAT_KNOWN : 0;
 }
 
+/* Known, behind a NAT, one mapping for every destination. */
+static int
+nat_cone(int nat)
+{
+	return (nat & NAT_KNOWN) && !(nat & (NAT_NONE | NAT_PER_DEST));
+}
+
 static void
 peer_fail_reason(struct ppeer *pe, size_t tried)
 {
@@ -1152,6 +1159,20 @@ peer_fail_reason(struct ppeer *pe, size_t tried)
 		    "no answer from %zu candidates in %.1f s; both NATs map "
 		    "per destination (symmetric)", tried,
 		    PROBE_RUN_MS / 1000.0);
+		return;
+	}
+	if (nat_cone(on) && nat_cone(pn)) {
+		/*
+		 * Both map endpoint-independently, which punching needs,
+		 * and still nothing came: a NAT that takes unsolicited
+		 * packets in (masquerade without an input filter)
+		 * remapped the port after the peer's early probe, or a
+		 * firewall drops probes.  STUN cannot see either.
+		 */
+		snprintf(pe->pe_reason, sizeof(pe->pe_reason),
+		    "no answer from %zu candidates in %.1f s; both NATs "
+		    "cone-like: likely an unfiltered NAT remapping, or a "
+		    "firewall", tried, PROBE_RUN_MS / 1000.0);
 		return;
 	}
 	if (pn & NAT_NONE)
