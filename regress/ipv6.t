@@ -94,7 +94,14 @@ check "an IPv4 edge in the same cluster, same nucleus socket: e3 reaches e1" \
 # (WireGuard may roam to the address e3's handshakes come from later)
 grep -q "peer fd77::4/128 at 198.18.0.4:51820" "$LABDIR/e1.log"
 ok $? "signaling gave e1 e3's IPv4 address as its endpoint"
-n=$(ip netns exec "$LAB-nuc" curl -sf http://127.0.0.1:9090/metrics | sed -n 's/^omni_nucleus_edges \([0-9]*\)$/\1/p')
+nuc_edges() {
+	ip netns exec "$LAB-nuc" curl -sf http://127.0.0.1:9090/metrics |
+	    sed -n 's/^omni_nucleus_edges \([0-9]*\)$/\1/p'
+}
+nuc_has_five() { [ "$(nuc_edges)" = 5 ]; }
+# a sampled gauge: give it the sampling period to catch up
+wait_for 10 nuc_has_five
+n=$(nuc_edges)
 ok $([ "$n" = 5 ]; echo $?) "the nucleus holds five edges in two clusters ($n)"
 c=$(ip netns exec "$LAB-nuc" curl -sf http://127.0.0.1:9090/metrics | sed -n 's/^omni_nucleus_clusters \([0-9]*\)$/\1/p')
 ok $([ "$c" = 2 ]; echo $?) "two clusters ($c)"

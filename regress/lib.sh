@@ -108,6 +108,15 @@ lab_stop() {
 	eval "PID_$1="
 }
 
+# metrics_up HOST: metricsd answers /health with 200, i.e. it has a
+# fresh snapshot from every process.  Metrics are sampled every second
+# or so: a test that reads one right after the mesh came up (which now
+# takes well under a second) must wait for this first.
+metrics_up() {
+	[ "$(ip netns exec "$LAB-$1" curl -s -o /dev/null -w '%{http_code}' \
+	    http://127.0.0.1:9090/health)" = 200 ]
+}
+
 lab_ctl() {
 	h=$1; shift
 	ip netns exec "$LAB-$h" "$OMNICTL" -s "$LABDIR/$h.sock" "$@"

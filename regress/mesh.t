@@ -44,6 +44,12 @@ ok $([ "$addr" = 10.77.0.2/24 ]; echo $?) "the interface carries the configured 
 text=$(lab_ctl e1 show peers)
 echo "$text" | grep -q "10.77.0.3" ; ok $? "omnictl show peers (text) shows the peer"
 
+check "metricsd on edge1 has its first snapshot" wait_for 10 metrics_up e1
+wg_peers_one() {
+	ip netns exec "$LAB-e1" curl -sf http://127.0.0.1:9090/metrics |
+	    grep -q '^omni_wg_peers{.*} 1$'
+}
+wait_for 10 wg_peers_one
 m=$(ip netns exec "$LAB-e1" curl -sf http://127.0.0.1:9090/metrics)
 echo "$m" | grep -q '^omni_build_info{' ; ok $? "/metrics serves omni_build_info"
 echo "$m" | grep -q '^omni_wg_peers{.*} 1$' ; ok $? "/metrics counts one WireGuard peer"

@@ -43,6 +43,7 @@ series_is() { is "$(mval "$1" "$2")" "$3"; }
 sum_gt() { gt "$(msum "$1" "$2")" "$3"; }
 
 check "mesh up" wait_for 30 ping_vip e1 3
+check "metricsd has its first snapshot" wait_for 10 metrics_up e1
 
 scrape e1 | grep -q '^omni_build_info{version="[^"]*"} 1$'
 ok $? "omni_build_info{version} is 1"
