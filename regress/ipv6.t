@@ -82,6 +82,11 @@ lab_start e3
 check "IPv6 VIP over IPv6 underlay: e1 reaches e2" wait_for 30 ping6_vip e1 fd77::3
 check "and e2 reaches e1" wait_for 10 ping6_vip e2 fd77::2
 check "IPv4 VIP over IPv6 underlay: e1 reaches e2" wait_for 30 ping4_vip e1 10.78.0.3
+# Probing may answer over IPv4 first; an IPv6 pair of the same kind
+# wins within the grace window (PROBE_GRACE_MS, 1 s), so let it settle.
+ep_is() { [ "$(endpoint e1 "$1")" = "$2" ]; }
+wait_for 5 ep_is fd77::3 "[fd18::3]:51820"
+wait_for 5 ep_is 10.78.0.3 "[fd18::3]:51821"
 ep=$(endpoint e1 fd77::3)
 ok $([ "$ep" = "[fd18::3]:51820" ]; echo $?) "e2's endpoint is its IPv6 address ($ep)"
 ep=$(endpoint e1 10.78.0.3)
