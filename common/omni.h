@@ -35,6 +35,7 @@
 #define OMNI_MSGSIZ		512	/* error and status texts */
 #define OMNI_MAX_NUCLEI		8
 #define OMNI_MAX_IFACES		16
+#define OMNI_MAX_PEERS		65536	/* WireGuard peers per interface */
 #define OMNI_KEYLEN		32
 #define OMNI_SECRET_MIN		16	/* characters */
 #define OMNI_MAX_STUN		4	/* STUN servers per interface */

@@ -905,6 +905,15 @@ from_wgctld_peer_set(struct imsgev *iev, struct imsg *im)
 	if (wg_req_check(&r, &ifp, 1) == -1)
 		return;
 	if ((ap = applied_find(ifp, r.pubkey)) == NULL) {
+		/*
+		 * wgctld is unprivileged: whatever it asks, the parent
+		 * keeps no more peers than a nucleus can introduce.
+		 */
+		if (ifp->if_npeers >= OMNI_MAX_PEERS) {
+			log_warnx("%s: wgctld asked for more than %d peers, "
+			    "refused", ifp->if_conf.name, OMNI_MAX_PEERS);
+			return;
+		}
 		if ((ap = calloc(1, sizeof(*ap))) == NULL) {
 			log_warn("peer");
 			return;
