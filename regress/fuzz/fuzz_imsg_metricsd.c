@@ -35,8 +35,6 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int	 init;
-	struct imsgbuf	 w;
-	int		 sv[2];
 
 	if (!init) {
 		mstore_init(&metricsd_store);
@@ -47,19 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_table = metricsd_table;
 		init = 1;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
-	    fcntl(sv[1], F_SETFL, O_NONBLOCK) == -1)
-		abort();
-	imsgbuf_init(&w, sv[0]);
-	imsgev_init(&iev_parent, sv[1], PROC_PARENT, metricsd_table, NULL,
-	    NULL);
-	fuzz_feed(&iev_parent, &w, data, size);
-	if (iev_parent.ibuf.fd != -1)
-		imsgev_clear(&iev_parent);
-	else
-		event_del(&iev_parent.ev);
-	imsgbuf_clear(&w);
-	close(sv[0]);
+	fuzz_child_run(&iev_parent, metricsd_table, data, size);
 	fuzz_render();
 	return 0;
 }

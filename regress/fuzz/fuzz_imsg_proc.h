@@ -282,3 +282,29 @@ fuzz_feed(struct imsgev *iev, struct imsgbuf *w, const uint8_t *data,
 		imsgbuf_clear(&iev->ibuf);
 	}
 }
+
+/*
+ * A child's run: a fresh channel from "the parent" (iev, with the
+ * child's own table), the input fed through it, then everything
+ * closed again so the next input starts as after a restart.
+ */
+static __attribute__((unused)) void
+fuzz_child_run(struct imsgev *iev, const struct proc_dispatch *table,
+    const uint8_t *data, size_t size)
+{
+	struct imsgbuf	 w;
+	int		 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
+	    fcntl(sv[1], F_SETFL, O_NONBLOCK) == -1)
+		abort();
+	imsgbuf_init(&w, sv[0]);
+	imsgev_init(iev, sv[1], PROC_PARENT, table, NULL, NULL);
+	fuzz_feed(iev, &w, data, size);
+	if (iev->ibuf.fd != -1)
+		imsgev_clear(iev);
+	else
+		event_del(&iev->ev);
+	imsgbuf_clear(&w);
+	close(sv[0]);
+}

@@ -20,8 +20,6 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int	 init;
-	struct imsgbuf	 w;
-	int		 sv[2];
 
 	if (!init) {
 		if (sodium_init() == -1)
@@ -33,18 +31,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_table = signald_table;
 		init = 1;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
-	    fcntl(sv[1], F_SETFL, O_NONBLOCK) == -1)
-		abort();
-	imsgbuf_init(&w, sv[0]);
-	imsgev_init(&iev_parent, sv[1], PROC_PARENT, signald_table, NULL,
-	    NULL);
-	fuzz_feed(&iev_parent, &w, data, size);
-	if (iev_parent.ibuf.fd != -1)
-		imsgev_clear(&iev_parent);
-	else
-		event_del(&iev_parent.ev);
-	imsgbuf_clear(&w);
-	close(sv[0]);
+	fuzz_child_run(&iev_parent, signald_table, data, size);
 	return 0;
 }
