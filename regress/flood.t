@@ -105,14 +105,7 @@ lab_edge_conf e2 3 1
 lab_start nuc
 lab_start e1
 lab_start e2
-wait_for 30 ping_vip e1 3 && wait_for 10 ping_vip e2 2
-r=$?
-ok $r "mesh up, both ways"
-if [ $r != 0 ]; then
-	lab_dump_logs 30
-	echo "Bail out! no mesh"
-	exit 1
-fi
+lab_mesh_up
 key2=$(ip netns exec "$LAB-e2" wg show "${LAB}e2" public-key)
 
 # real signaling to replay: edges to the nucleus, the nucleus to e1

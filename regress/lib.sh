@@ -225,6 +225,19 @@ lab_mesh() {
 	lab_start e2
 }
 
+# lab_mesh_up: e1 and e2 (lab_mesh's VIPs) reach each other; a test
+# that cannot get this far has nothing to test: bail out with the logs.
+lab_mesh_up() {
+	wait_for 30 ping_vip e1 3 && wait_for 10 ping_vip e2 2
+	_r=$?
+	ok $_r "mesh up, both ways"
+	if [ $_r != 0 ]; then
+		lab_dump_logs 30
+		echo "Bail out! no mesh"
+		exit 1
+	fi
+}
+
 require_root() {
 	if [ "$(id -u)" != 0 ]; then
 		echo "Bail out! integration tests need root (network namespaces)"
