@@ -1297,13 +1297,16 @@ proto_decode(const uint8_t *d, size_t len, int kind, struct sig_msg *m)
 	return SIG_OK;
 }
 
-/* Header checks of an up datagram, then open its name box. */
-int
-proto_open_name(struct sig_rx *rx, const uint8_t *d, size_t len,
-    const uint8_t *namekey)
+/*
+ * The header checks both directions share: size, version, then kind
+ * (the other direction's kind is an unknown type, anything else
+ * malformed), then the direction's minimum length.
+ */
+static int
+proto_open_hdr(struct sig_rx *rx, const uint8_t *d, size_t len, int kind,
+    size_t min)
 {
-	unsigned long long	 n;
-	size_t			 L;
+	int	 other = kind == SIG_KIND_UP ? SIG_KIND_DOWN : SIG_KIND_UP;
 
 	rx->d = d;
 	rx->len = len;
@@ -1314,11 +1317,24 @@ proto_open_name(struct sig_rx *rx, const uint8_t *d, size_t len,
 		return SIG_R_TOO_BIG;
 	if (len < SIG_HDRLEN || d[0] != SIG_VERSION)
 		return SIG_R_MALFORMED;
-	if (d[1] != SIG_KIND_UP)
-		return d[1] == SIG_KIND_DOWN ? SIG_R_UNKNOWN_TYPE :
-		    SIG_R_MALFORMED;
-	if (len < SIG_MINUP)
+	if (d[1] != kind)
+		return d[1] == other ? SIG_R_UNKNOWN_TYPE : SIG_R_MALFORMED;
+	if (len < min)
 		return SIG_R_MALFORMED;
+	return SIG_OK;
+}
+
+/* Header checks of an up datagram, then open its name box. */
+int
+proto_open_name(struct sig_rx *rx, const uint8_t *d, size_t len,
+    const uint8_t *namekey)
+{
+	unsigned long long	 n;
+	size_t			 L;
+	int			 rv;
+
+	if ((rv = proto_open_hdr(rx, d, len, SIG_KIND_UP, SIG_MINUP)) != SIG_OK)
+		return rv;
 	L = d[SIG_HDRLEN];
 	if (L < SIG_AEADLEN + 1 || L > SIG_AEADLEN + SIG_CLUSTERMAX ||
 	    SIG_HDRLEN + 1 + L + SIG_AEADLEN + 1 > len)
@@ -1356,20 +1372,11 @@ int
 proto_open_down(struct sig_rx *rx, const uint8_t *d, size_t len,
     const uint8_t *downkey)
 {
-	rx->d = d;
-	rx->len = len;
-	rx->adlen = 0;
-	rx->plainlen = 0;
-	rx->cluster[0] = '\0';
-	if (len > SIG_MAXDGRAM)
-		return SIG_R_TOO_BIG;
-	if (len < SIG_HDRLEN || d[0] != SIG_VERSION)
-		return SIG_R_MALFORMED;
-	if (d[1] != SIG_KIND_DOWN)
-		return d[1] == SIG_KIND_UP ? SIG_R_UNKNOWN_TYPE :
-		    SIG_R_MALFORMED;
-	if (len < SIG_MINDOWN)
-		return SIG_R_MALFORMED;
+	int	 rv;
+
+	if ((rv = proto_open_hdr(rx, d, len, SIG_KIND_DOWN, SIG_MINDOWN)) !=
+	    SIG_OK)
+		return rv;
 	rx->adlen = SIG_HDRLEN;
 	return proto_open_body(rx, downkey);
 }
