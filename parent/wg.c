@@ -186,6 +186,22 @@ wg_set_peer(struct wg_dev *wd, const struct wg_peer_req *req,
 {
 	if (wg_ready(wd, err, errlen) == -1)
 		return -1;
+	/* What neither backend can carry, refused once for both. */
+	if ((req->allowed.af != AF_INET || req->allowed.plen > 32) &&
+	    (req->allowed.af != AF_INET6 || req->allowed.plen > 128)) {
+		snprintf(err, errlen, "%s: set peer: bad allowed prefix",
+		    wd->wd_name);
+		errno = EINVAL;
+		return -1;
+	}
+	if (req->endpoint.sa.sa_family != AF_UNSPEC &&
+	    req->endpoint.sa.sa_family != AF_INET &&
+	    req->endpoint.sa.sa_family != AF_INET6) {
+		snprintf(err, errlen, "%s: set peer: bad endpoint family %d",
+		    wd->wd_name, req->endpoint.sa.sa_family);
+		errno = EINVAL;
+		return -1;
+	}
 	return wd->wd_ops->set_peer(wd, req, psk, err, errlen);
 }
 

@@ -1249,21 +1249,6 @@ kernel_set_peer(struct wg_dev *wd, const struct wg_peer_req *pr,
 	struct wgk_aip	 aip;
 	int		 rv;
 
-	if ((pr->allowed.af != AF_INET || pr->allowed.plen > 32) &&
-	    (pr->allowed.af != AF_INET6 || pr->allowed.plen > 128)) {
-		snprintf(err, errlen, "%s: set peer: bad allowed prefix",
-		    wd->wd_name);
-		errno = EINVAL;
-		return -1;
-	}
-	if (pr->endpoint.sa.sa_family != AF_UNSPEC &&
-	    pr->endpoint.sa.sa_family != AF_INET &&
-	    pr->endpoint.sa.sa_family != AF_INET6) {
-		snprintf(err, errlen, "%s: set peer: bad endpoint family %d",
-		    wd->wd_name, pr->endpoint.sa.sa_family);
-		errno = EINVAL;
-		return -1;
-	}
 	if (wgk_key_zero(pr->pubkey)) {
 		snprintf(err, errlen, "%s: set peer: bad public key (all "
 		    "zeros)", wd->wd_name);

@@ -713,21 +713,6 @@ uapi_set_peer(struct wg_dev *wd, const struct wg_peer_req *pr,
 	size_t	 len = 0;
 	int	 rv = 0;
 
-	if ((pr->allowed.af != AF_INET || pr->allowed.plen > 32) &&
-	    (pr->allowed.af != AF_INET6 || pr->allowed.plen > 128)) {
-		snprintf(err, errlen, "%s: set peer: bad allowed prefix",
-		    wd->wd_name);
-		errno = EINVAL;
-		return -1;
-	}
-	if (pr->endpoint.sa.sa_family != AF_UNSPEC &&
-	    pr->endpoint.sa.sa_family != AF_INET &&
-	    pr->endpoint.sa.sa_family != AF_INET6) {
-		snprintf(err, errlen, "%s: set peer: bad endpoint family %d",
-		    wd->wd_name, pr->endpoint.sa.sa_family);
-		errno = EINVAL;
-		return -1;
-	}
 
 	uapi_key_hex(pr->pubkey, hex);
 	rv |= uapi_req_add(req, &len, "set=1\npublic_key=%s\n", hex);
