@@ -29,6 +29,22 @@
 #define OMNI_KEEPALIVE		25	/* seconds */
 #define OMNI_MTU		1420
 
+/*
+ * The nucleus's capacity (nucleus: max-edges, max-clusters,
+ * rate-limit), default and range: the defaults suit a nucleus of up to
+ * 65,536 edges, the ranges keep the tables and the socket's receive
+ * buffer within what one host can hold.
+ */
+#define OMNI_NUCLEUS_EDGES	65536	/* live edges, over all clusters */
+#define OMNI_NUCLEUS_EDGES_MIN	16
+#define OMNI_NUCLEUS_EDGES_MAX	4194304
+#define OMNI_NUCLEUS_CLUSTERS	4096
+#define OMNI_NUCLEUS_CLUSTERS_MIN 1
+#define OMNI_NUCLEUS_CLUSTERS_MAX 1048576
+#define OMNI_NUCLEUS_RATE	10000	/* datagrams/s, over all sources */
+#define OMNI_NUCLEUS_RATE_MIN	100
+#define OMNI_NUCLEUS_RATE_MAX	1000000
+
 #define OMNI_IFNAMSIZ		16
 #define OMNI_NAMESIZ		64	/* cluster names */
 #define OMNI_PATHSIZ		256
@@ -192,6 +208,9 @@ struct conf_nucleus {
 	char		 secret[128];	/* config parser -> parent only */
 	char		 secret_file[OMNI_PATHSIZ];
 	uint32_t	 peer_timeout;	/* seconds */
+	uint32_t	 max_edges;	/* live, over all clusters */
+	uint32_t	 max_clusters;
+	uint32_t	 rate_limit;	/* datagrams/s, over all sources */
 	/* issue 3: the nucleus's X25519 identity file */
 	char		 identity[OMNI_PATHSIZ];
 };
@@ -224,6 +243,9 @@ struct conf_iface {
 struct sig_nucleus {
 	uint8_t		 root[OMNI_KEYLEN];
 	uint32_t	 peer_timeout;
+	uint32_t	 max_edges;
+	uint32_t	 max_clusters;
+	uint32_t	 rate_limit;	/* datagrams/s; the burst is twice it */
 	/*
 	 * issue 3: the nucleus's own X25519 identity (nucleus: identity:).
 	 * Not a WireGuard key, so signald may hold it.

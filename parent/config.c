@@ -517,7 +517,13 @@ conf_validate(const struct omni_conf *conf, char *err, size_t errlen)
 	    !conf_secret_ok(n->secret, sizeof(n->secret), n->secret_file,
 	    sizeof(n->secret_file)) || n->peer_timeout < 5 ||
 	    n->peer_timeout > 3600 || !STROK(n->identity) ||
-	    n->identity[0] != '/'))
+	    n->identity[0] != '/' ||
+	    n->max_edges < OMNI_NUCLEUS_EDGES_MIN ||
+	    n->max_edges > OMNI_NUCLEUS_EDGES_MAX ||
+	    n->max_clusters < OMNI_NUCLEUS_CLUSTERS_MIN ||
+	    n->max_clusters > OMNI_NUCLEUS_CLUSTERS_MAX ||
+	    n->rate_limit < OMNI_NUCLEUS_RATE_MIN ||
+	    n->rate_limit > OMNI_NUCLEUS_RATE_MAX))
 		goto bad;
 	if (conf->niface < 0 || conf->niface > OMNI_MAX_IFACES ||
 	    (!conf->has_nucleus && conf->niface == 0))
@@ -935,6 +941,10 @@ config_print(FILE *fp, const struct omni_conf *conf)
 		fprintf(fp, "  peer-timeout: %u\n",
 		    conf->nucleus.peer_timeout);
 		conf_print_kv(fp, "  ", "identity", conf->nucleus.identity);
+		fprintf(fp, "  max-edges: %u\n", conf->nucleus.max_edges);
+		fprintf(fp, "  max-clusters: %u\n",
+		    conf->nucleus.max_clusters);
+		fprintf(fp, "  rate-limit: %u\n", conf->nucleus.rate_limit);
 	}
 	if (conf->niface == 0) {
 		fprintf(fp, "interfaces: []\n");

@@ -41,6 +41,8 @@
 
 #define IFACE_BACKOFF_MAX	30
 #define PARENT_METRICS_SECS	2
+#define NUCLEUS_RCVBUF_MIN	(4 << 20)	/* bytes; see nucleus_rcvbuf */
+#define NUCLEUS_RCVBUF_MAX	(256 << 20)
 
 struct omnid	*omnid;
 /* issue 3: the nucleus identity (nucleus: identity:), for signald */
@@ -539,6 +541,9 @@ parent_send_signald(struct child *c)
 		memset(&sn, 0, sizeof(sn));
 		memcpy(sn.root, omnid->o_nucleus_root, OMNI_KEYLEN);
 		sn.peer_timeout = omnid->o_conf.nucleus.peer_timeout;
+		sn.max_edges = omnid->o_conf.nucleus.max_edges;
+		sn.max_clusters = omnid->o_conf.nucleus.max_clusters;
+		sn.rate_limit = omnid->o_conf.nucleus.rate_limit;
 		memcpy(sn.priv, nucleus_priv, OMNI_KEYLEN);
 		memcpy(sn.pub, nucleus_pub, OMNI_KEYLEN);
 		child_send(PROC_SIGNALD, IMSG_RECONF_NUCLEUS, 0, -1, &sn,
@@ -1209,11 +1214,45 @@ parent_metrics(int fd, short ev, void *arg)
 
 /* --- configuration ------------------------------------------------------- */
 
+/*
+ * signald drops, and counts, what is over the rate limit; the kernel
+ * should not drop first, unseen, while signald is busy.  So the
+ * receive buffer holds about one second of datagrams at the rate limit,
+ * a small datagram taking ~1 KiB of kernel memory (its truesize):
+ * never below 4 MiB, never above 256 MiB.
+ */
+static void
+nucleus_rcvbuf(int s, uint32_t rate)
+{
+	uint64_t	 want = (uint64_t)rate * 1024;
+	int		 rcvbuf, got;
+	socklen_t	 len = sizeof(got);
+	const char	*how = "SO_RCVBUFFORCE";
+
+	if (want < NUCLEUS_RCVBUF_MIN)
+		want = NUCLEUS_RCVBUF_MIN;
+	if (want > NUCLEUS_RCVBUF_MAX)
+		want = NUCLEUS_RCVBUF_MAX;
+	rcvbuf = (int)want;
+	if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+	    sizeof(rcvbuf)) == -1) {
+		/* without CAP_NET_ADMIN: as much as net.core.rmem_max */
+		how = "SO_RCVBUF";
+		if (setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+		    sizeof(rcvbuf)) == -1)
+			log_warn("nucleus: SO_RCVBUF %d", rcvbuf);
+	}
+	if (getsockopt(s, SOL_SOCKET, SO_RCVBUF, &got, &len) == -1)
+		got = -1;
+	log_debug("nucleus: receive buffer %d bytes for %u datagrams/s "
+	    "(%s), kernel reports %d", rcvbuf, rate, how, got);
+}
+
 static int
 parent_nucleus_apply(const struct omni_conf *nc)
 {
 	char	 err[OMNI_MSGSIZ];
-	int	 s, rcvbuf = 4 << 20;
+	int	 s;
 
 	if (!nc->has_nucleus) {
 		if (omnid->o_nucleus_sock != -1) {
@@ -1233,12 +1272,15 @@ parent_nucleus_apply(const struct omni_conf *nc)
 		    nc->nucleus.listen.sa.sa_family)) == -1)
 			return -1;
 		/* room for bursts of heartbeats from thousands of edges */
-		if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
-		    sizeof(rcvbuf)) == -1)
-			setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
-			    sizeof(rcvbuf));
+		nucleus_rcvbuf(s, nc->nucleus.rate_limit);
 		omnid->o_nucleus_sock = s;
 		omnid->o_nucleus_addr = nc->nucleus.listen;
+		omnid->o_nucleus_rate = nc->nucleus.rate_limit;
+	} else if (omnid->o_nucleus_rate != nc->nucleus.rate_limit) {
+		/* the same socket, resized for the new limit */
+		nucleus_rcvbuf(omnid->o_nucleus_sock,
+		    nc->nucleus.rate_limit);
+		omnid->o_nucleus_rate = nc->nucleus.rate_limit;
 	}
 	keys_derive_root(nc->nucleus.secret, strlen(nc->nucleus.secret),
 	    omnid->o_nucleus_root);

@@ -72,6 +72,7 @@ struct omnid {
 	int			 o_nucleus_sock;
 	uint8_t			 o_nucleus_root[OMNI_KEYLEN];
 	struct omni_addr	 o_nucleus_addr;
+	uint32_t		 o_nucleus_rate;	/* its rcvbuf's rate-limit */
 	int			 o_ctl_sock;
 	int			 o_ctl_ro_sock;	/* read-only, for monitoring */
 	char			 o_ctlropath[OMNI_PATHSIZ];

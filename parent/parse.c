@@ -81,9 +81,11 @@ static const char *const global_keys[] = {
 enum { M_ENABLE, M_LISTEN };
 static const char *const metrics_keys[] = { "enable", "listen", NULL };
 
-enum { N_LISTEN, N_SECRET, N_SECRET_FILE, N_PEER_TIMEOUT, N_IDENTITY };
+enum { N_LISTEN, N_SECRET, N_SECRET_FILE, N_PEER_TIMEOUT, N_IDENTITY,
+	N_MAX_EDGES, N_MAX_CLUSTERS, N_RATE_LIMIT };
 static const char *const nucleus_keys[] = {
-	"listen", "secret", "secret-file", "peer-timeout", "identity", NULL
+	"listen", "secret", "secret-file", "peer-timeout", "identity",
+	"max-edges", "max-clusters", "rate-limit", NULL
 };
 
 enum { I_NAME, I_CLUSTER, I_SECRET, I_SECRET_FILE, I_ADDRESS, I_PORT,
@@ -840,6 +842,24 @@ parse_nucleus(struct pstate *ps, yaml_mark_t keymark)
 			r = path_value(ps, "identity", OMNI_PATHSIZ - 1,
 			    n->identity, sizeof(n->identity));
 			break;
+		case N_MAX_EDGES:
+			if ((r = num_value(ps, "max-edges",
+			    OMNI_NUCLEUS_EDGES_MIN, OMNI_NUCLEUS_EDGES_MAX,
+			    &v)) == 0)
+				n->max_edges = v;
+			break;
+		case N_MAX_CLUSTERS:
+			if ((r = num_value(ps, "max-clusters",
+			    OMNI_NUCLEUS_CLUSTERS_MIN,
+			    OMNI_NUCLEUS_CLUSTERS_MAX, &v)) == 0)
+				n->max_clusters = v;
+			break;
+		case N_RATE_LIMIT:
+			if ((r = num_value(ps, "rate-limit",
+			    OMNI_NUCLEUS_RATE_MIN, OMNI_NUCLEUS_RATE_MAX,
+			    &v)) == 0)
+				n->rate_limit = v;
+			break;
 		}
 	}
 	if (ps->failed)
@@ -1312,6 +1332,9 @@ config_defaults(struct omni_conf *conf)
 	    &conf->nucleus.listen) == -1)
 		abort();
 	conf->nucleus.peer_timeout = OMNI_PEER_TIMEOUT;
+	conf->nucleus.max_edges = OMNI_NUCLEUS_EDGES;
+	conf->nucleus.max_clusters = OMNI_NUCLEUS_CLUSTERS;
+	conf->nucleus.rate_limit = OMNI_NUCLEUS_RATE;
 	strlcpy(conf->nucleus.identity, CONF_NUCLEUS_IDENTITY,
 	    sizeof(conf->nucleus.identity));
 }

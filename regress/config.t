@@ -42,9 +42,17 @@ out=$("$OMNID" -n -f "$D/good-minimal.yaml" 2>/dev/null)
 for k in "user: _omnid" "control-socket: /var/run/omnid.sock" \
     "listen: 0.0.0.0:51900" "listen-port: 51820" "mtu: 1420" \
     "keepalive: 25" "backend: auto" "secret: (hidden)" \
-    "identity: /var/lib/omni/omni0.key" "- 198.18.0.1:51900"; do
+    "identity: /var/lib/omni/omni0.key" "- 198.18.0.1:51900" \
+    "max-edges: 65536" "max-clusters: 4096" "rate-limit: 10000"; do
 	echo "$out" | grep -qF -- "$k"
 	ok $? "omnid -n prints the default \"$k\""
+done
+
+# The nucleus's capacity keys come back as given.
+out=$("$OMNID" -n -f "$D/good-full.yaml" 2>/dev/null)
+for k in "max-edges: 2100000" "max-clusters: 65536" "rate-limit: 200000"; do
+	echo "$out" | grep -qxF -- "  $k"
+	ok $? "omnid -n prints the nucleus's \"$k\""
 done
 echo "$out" | grep -q "0123456789abcdef"
 ok $([ $? -ne 0 ]; echo $?) "omnid -n never prints a secret"

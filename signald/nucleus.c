@@ -102,6 +102,10 @@ struct nucleus {
 	struct rl_slot		 n_rl[RL_SLOTS];
 	uint64_t		 n_gms;
 	uint64_t		 n_gmtokens;
+	uint64_t		 n_grate;	/* global datagrams/s */
+	uint64_t		 n_gburst;
+	size_t			 n_max_edges;	/* live, over all clusters */
+	size_t			 n_max_clusters;
 	/* PUNCH fan-out: a ring of changes to tell, and its pace */
 	struct npunch {
 		struct ncluster	*np_cl;
@@ -322,12 +326,13 @@ nucleus_new(const uint8_t *root, const uint8_t *priv, const uint8_t *pub,
 	memcpy(n->n_priv, priv, SIG_KEYLEN);
 	memcpy(n->n_pub, pub, SIG_KEYLEN);
 	nucleus_set_timeout(n, peer_timeout);
+	nucleus_set_limits(n, 0, 0, 0);
 	TAILQ_INIT(&n->n_cllist);
 	TAILQ_INIT(&n->n_lru);
 	crypto_shorthash_keygen(n->n_hkey);
 	crypto_shorthash_keygen(n->n_rlkey);
 	randombytes_buf(n->n_cookie, sizeof(n->n_cookie));
-	n->n_gmtokens = (uint64_t)RL_GLOBAL_BURST * 1000;
+	n->n_gmtokens = n->n_gburst * 1000;
 	n->n_pmtokens = (uint64_t)NUCLEUS_PUNCH_BURST * 1000;
 	return n;
 }
@@ -338,6 +343,43 @@ nucleus_set_timeout(struct nucleus *n, uint32_t peer_timeout)
 	if (peer_timeout == 0)
 		peer_timeout = OMNI_PEER_TIMEOUT;
 	n->n_timeout_ms = (uint64_t)peer_timeout * 1000;
+}
+
+/*
+ * The capacity bounds (omni.conf(5): max-edges, max-clusters,
+ * rate-limit), 0 for the default.  Lowering max-edges or max-clusters
+ * keeps what is there and refuses what is new.  The global bucket
+ * keeps its deficit: a larger burst adds the difference, a smaller
+ * one caps what is left.
+ */
+void
+nucleus_set_limits(struct nucleus *n, uint32_t max_edges,
+    uint32_t max_clusters, uint32_t rate)
+{
+	uint64_t	 burst;
+
+	if (max_edges == 0)
+		max_edges = NUCLEUS_MAX_EDGES;
+	if (max_clusters == 0)
+		max_clusters = NUCLEUS_MAX_CLUSTERS;
+	if (rate == 0)
+		rate = RL_GLOBAL_RATE;
+	burst = (uint64_t)rate * 2;
+	if (n->n_max_edges != 0 && (n->n_max_edges != max_edges ||
+	    n->n_max_clusters != max_clusters || n->n_grate != rate))
+		log_info("nucleus: at most %u edges, %u clusters, %u "
+		    "datagrams/s", max_edges, max_clusters, rate);
+	if (n->n_nedges > max_edges)
+		log_info("nucleus: %zu edges, over max-edges %u: new "
+		    "registrations are refused", n->n_nedges, max_edges);
+	if (burst > n->n_gburst)
+		n->n_gmtokens += (burst - n->n_gburst) * 1000;
+	else if (n->n_gmtokens > burst * 1000)
+		n->n_gmtokens = burst * 1000;
+	n->n_max_edges = max_edges;
+	n->n_max_clusters = max_clusters;
+	n->n_grate = rate;
+	n->n_gburst = burst;
 }
 
 /* Same secret and same identity: the registrations stay valid. */
@@ -470,8 +512,8 @@ nucleus_ratelimit(struct nucleus *n, const struct omni_addr *from,
 	uint64_t	 idx;
 	int		 i;
 
-	bucket_refill(&n->n_gmtokens, &n->n_gms, now, RL_GLOBAL_RATE,
-	    RL_GLOBAL_BURST);
+	bucket_refill(&n->n_gmtokens, &n->n_gms, now, n->n_grate,
+	    n->n_gburst);
 	if (n->n_gmtokens < 1000)
 		return -1;
 
@@ -717,7 +759,7 @@ ncluster_add(struct nucleus *n, const char *name)
 	struct ncluster	*cl;
 	uint8_t		 sig[SIG_KEYLEN];
 
-	if (n->n_nclusters >= NUCLEUS_MAX_CLUSTERS)
+	if (n->n_nclusters >= n->n_max_clusters)
 		return NULL;
 	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
 		log_warn("cluster %s", name);
@@ -1072,7 +1114,7 @@ do_register(struct req *q)
 		q->cl = cl;
 		q->keys = &cl->nc_keys;
 	}
-	if ((e == NULL || !e->ne_live) && n->n_nedges >= NUCLEUS_MAX_EDGES)
+	if ((e == NULL || !e->ne_live) && n->n_nedges >= n->n_max_edges)
 		return sig_drop(SIG_R_TABLE_FULL, q->from, "too many edges");
 	if (e == NULL) {
 		if ((e = calloc(1, sizeof(*e))) == NULL) {
@@ -1348,7 +1390,7 @@ nucleus_expire(struct nucleus *n, const struct sig_clock *clk)
 		keep = cl->nc_nlive > NUCLEUS_MIN_TOMBSTONES ? cl->nc_nlive :
 		    NUCLEUS_MIN_TOMBSTONES;
 		/* a bound on memory whatever the churn: oldest go early */
-		if (n->n_ngone > NUCLEUS_MAX_EDGES)
+		if (n->n_ngone > n->n_max_edges)
 			keep = 0;
 		while ((e = TAILQ_FIRST(&cl->nc_gone)) != NULL &&
 		    (cl->nc_ngone > keep || clk->ms >= e->ne_seen +

@@ -579,6 +579,19 @@ signald_reconf_nucleus(struct imsgev *iev, struct imsg *im)
 		sn.peer_timeout = OMNI_PEER_TIMEOUT;
 	if (sn.peer_timeout > 86400)
 		sn.peer_timeout = 86400;
+	/* 0 is the default; the parent checked the ranges, keep them */
+	if (sn.max_edges == 0)
+		sn.max_edges = NUCLEUS_MAX_EDGES;
+	if (sn.max_edges > OMNI_NUCLEUS_EDGES_MAX)
+		sn.max_edges = OMNI_NUCLEUS_EDGES_MAX;
+	if (sn.max_clusters == 0)
+		sn.max_clusters = NUCLEUS_MAX_CLUSTERS;
+	if (sn.max_clusters > OMNI_NUCLEUS_CLUSTERS_MAX)
+		sn.max_clusters = OMNI_NUCLEUS_CLUSTERS_MAX;
+	if (sn.rate_limit == 0)
+		sn.rate_limit = RL_GLOBAL_RATE;
+	if (sn.rate_limit > OMNI_NUCLEUS_RATE_MAX)
+		sn.rate_limit = OMNI_NUCLEUS_RATE_MAX;
 	staged.nucleus = sn;
 	staged.has_nucleus = 1;
 	sodium_memzero(&sn, sizeof(sn));
@@ -636,15 +649,19 @@ signald_reconf_end(struct imsgev *iev, struct imsg *im)
 		nucleus_close();
 	} else if (nucleus != NULL &&
 	    nucleus_same_root(nucleus, staged.nucleus.root,
-	    staged.nucleus.priv))
+	    staged.nucleus.priv)) {
 		nucleus_set_timeout(nucleus, staged.nucleus.peer_timeout);
-	else {
+		nucleus_set_limits(nucleus, staged.nucleus.max_edges,
+		    staged.nucleus.max_clusters, staged.nucleus.rate_limit);
+	} else {
 		/* a new secret or identity: every registration is void */
 		nucleus_free(nucleus);
 		if ((nucleus = nucleus_new(staged.nucleus.root,
 		    staged.nucleus.priv, staged.nucleus.pub,
 		    staged.nucleus.peer_timeout)) == NULL)
 			fatal("nucleus");
+		nucleus_set_limits(nucleus, staged.nucleus.max_edges,
+		    staged.nucleus.max_clusters, staged.nucleus.rate_limit);
 		log_info("nucleus role started, peer timeout %us",
 		    staged.nucleus.peer_timeout);
 	}

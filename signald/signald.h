@@ -17,16 +17,12 @@
 /* --- nucleus.c ------------------------------------------------------ */
 
 /*
- * The table and global rate bounds are the defaults; a build may set
- * others with -D (regress/bench/nucleus.sh does, to measure a nucleus
- * with 1,000,000 edges, and says so).
+ * The defaults of the table and global rate bounds; omni.conf(5)'s
+ * nucleus: max-edges, max-clusters and rate-limit set others
+ * (nucleus_set_limits).
  */
-#ifndef NUCLEUS_MAX_CLUSTERS
-#define NUCLEUS_MAX_CLUSTERS	4096
-#endif
-#ifndef NUCLEUS_MAX_EDGES
-#define NUCLEUS_MAX_EDGES	65536	/* live, over all clusters */
-#endif
+#define NUCLEUS_MAX_CLUSTERS	OMNI_NUCLEUS_CLUSTERS	/* 4096 */
+#define NUCLEUS_MAX_EDGES	OMNI_NUCLEUS_EDGES	/* 65536, live */
 #define NUCLEUS_EXPIRE_EVERY	5	/* seconds between sweeps */
 #define NUCLEUS_MIN_TOMBSTONES	1024	/* kept per cluster at least */
 
@@ -35,12 +31,8 @@
 #define RL_PROBES		8
 #define RL_RATE			20	/* datagrams per second */
 #define RL_BURST		40
-#ifndef RL_GLOBAL_RATE
-#define RL_GLOBAL_RATE		5000
-#endif
-#ifndef RL_GLOBAL_BURST
-#define RL_GLOBAL_BURST		10000
-#endif
+#define RL_GLOBAL_RATE		OMNI_NUCLEUS_RATE	/* 10000 */
+#define RL_GLOBAL_BURST		(2 * RL_GLOBAL_RATE)	/* 20000 */
 
 /*
  * PUNCH (PROTOCOL.md, "Coordination"): when an edge joins or its entry
@@ -77,6 +69,8 @@ struct nucleus	*nucleus_new(const uint8_t *, const uint8_t *, const uint8_t *,
 		    uint32_t);
 void		 nucleus_free(struct nucleus *);
 void		 nucleus_set_timeout(struct nucleus *, uint32_t);
+void		 nucleus_set_limits(struct nucleus *, uint32_t, uint32_t,
+		    uint32_t);
 int		 nucleus_same_root(const struct nucleus *, const uint8_t *,
 		    const uint8_t *);
 int		 nucleus_input(struct nucleus *, const uint8_t *, size_t,

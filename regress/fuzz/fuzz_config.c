@@ -40,6 +40,13 @@ check_conf(const struct omni_conf *c)
 	if (c->has_nucleus && (c->nucleus.secret[0] == '\0') ==
 	    (c->nucleus.secret_file[0] == '\0'))
 		abort();
+	if (c->nucleus.max_edges < OMNI_NUCLEUS_EDGES_MIN ||
+	    c->nucleus.max_edges > OMNI_NUCLEUS_EDGES_MAX ||
+	    c->nucleus.max_clusters < OMNI_NUCLEUS_CLUSTERS_MIN ||
+	    c->nucleus.max_clusters > OMNI_NUCLEUS_CLUSTERS_MAX ||
+	    c->nucleus.rate_limit < OMNI_NUCLEUS_RATE_MIN ||
+	    c->nucleus.rate_limit > OMNI_NUCLEUS_RATE_MAX)
+		abort();
 	if (c->niface < 0 || c->niface > OMNI_MAX_IFACES)
 		abort();
 	for (i = 0; i < c->niface; i++) {

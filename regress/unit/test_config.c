@@ -162,6 +162,9 @@ test_full(void)
 	ok(strcmp(c.nucleus.secret, "nucleus-root-secret-0123") == 0 &&
 	    c.nucleus.secret_file[0] == '\0', "nucleus secret");
 	ok(c.nucleus.peer_timeout == 120, "nucleus peer-timeout");
+	ok(c.nucleus.max_edges == 2100000 && c.nucleus.max_clusters == 65536 &&
+	    c.nucleus.rate_limit == 200000,
+	    "nucleus max-edges, max-clusters, rate-limit");
 	ok(c.niface == 2, "two interfaces");
 	ok(strcmp(i0->name, "omni0") == 0 && strcmp(i0->cluster, "lab") == 0,
 	    "iface 0 name, cluster");
@@ -226,6 +229,41 @@ test_nucleus_identity(void)
 	    "relative nucleus identity refused");
 }
 
+static char	*print_conf(const struct omni_conf *, size_t *);
+
+/* The nucleus's capacity keys at the ends of their ranges. */
+static void
+test_nucleus_limits(void)
+{
+	static struct omni_conf	 c;
+	char			 err[600], *out;
+	size_t			 len;
+	const char		*lo = "nucleus:\n  secret: 0123456789abcdef\n"
+				    "  max-edges: 16\n  max-clusters: 1\n"
+				    "  rate-limit: 100\n";
+	const char		*hi = "nucleus: {secret: 0123456789abcdef, "
+				    "max-edges: 4194304, max-clusters: 1048576, "
+				    "rate-limit: 1000000}\n";
+	const char		*dup = "nucleus:\n  secret: 0123456789abcdef\n"
+				    "  rate-limit: 100\n  rate-limit: 200\n";
+
+	ok(parse_buffer("lo", lo, strlen(lo), &c, err, sizeof(err)) == 0 &&
+	    c.nucleus.max_edges == 16 && c.nucleus.max_clusters == 1 &&
+	    c.nucleus.rate_limit == 100, "nucleus limits at their minima");
+	out = print_conf(&c, &len);
+	ok(out != NULL && strstr(out, "  max-edges: 16\n  max-clusters: 1\n"
+	    "  rate-limit: 100\n") != NULL, "printed at their minima");
+	free(out);
+	ok(parse_buffer("hi", hi, strlen(hi), &c, err, sizeof(err)) == 0 &&
+	    c.nucleus.max_edges == 4194304 &&
+	    c.nucleus.max_clusters == 1048576 &&
+	    c.nucleus.rate_limit == 1000000, "nucleus limits at their maxima");
+	ok(parse_buffer("dup", dup, strlen(dup), &c, err, sizeof(err)) ==
+	    -1 && strcmp(err, "dup:4:3: duplicate key \"rate-limit\" in "
+	    "nucleus (first at line 3)") == 0, "rate-limit given twice: %s",
+	    err);
+}
+
 static void
 test_defaults(void)
 {
@@ -253,6 +291,10 @@ test_defaults(void)
 	    "default nucleus listen");
 	ok(c.nucleus.peer_timeout == OMNI_PEER_TIMEOUT,
 	    "default nucleus peer-timeout");
+	ok(c.nucleus.max_edges == 65536 && c.nucleus.max_clusters == 4096 &&
+	    c.nucleus.rate_limit == 10000,
+	    "default nucleus max-edges 65536, max-clusters 4096, "
+	    "rate-limit 10000");
 	ok(i0->listen_port == OMNI_WG_PORT && i0->mtu == OMNI_MTU &&
 	    i0->keepalive == OMNI_KEEPALIVE &&
 	    i0->heartbeat == OMNI_HEARTBEAT &&
@@ -271,6 +313,7 @@ test_defaults(void)
 	ok(c.has_nucleus && c.niface == 0 &&
 	    addr_is(&c.nucleus.listen, "0.0.0.0:51901"), "flow-style nucleus");
 	test_nucleus_identity();
+	test_nucleus_limits();
 }
 
 static char *

@@ -770,6 +770,107 @@ test_ratelimit(void)
 	nucleus_free(n);
 }
 
+/*
+ * The capacity bounds of omni.conf(5) (max-edges, max-clusters,
+ * rate-limit) through nucleus_set_limits: a full table refuses a new
+ * registration silently (table_full, no answer), a raised bound
+ * accepts it, a lowered one keeps what is there.
+ */
+static void
+test_limits(void)
+{
+	static struct sedge	 e[19], x[3];
+	struct nucleus		*n;
+	struct omni_addr	 a;
+	char			 vip[32], src[32];
+	int			 i, bad = 0, pass, rv;
+
+	n = nucleus_new(root, npriv, npub, 60);
+	nucleus_set_limits(n, 16, 0, 0);
+	for (i = 0; i < 19; i++) {
+		snprintf(vip, sizeof(vip), "10.9.0.%d/24", i + 1);
+		snprintf(src, sizeof(src), "198.51.100.%d", i + 1);
+		sedge_init(&e[i], "lim", i, vip, src);
+	}
+	for (i = 0; i < 16; i++)
+		if (sedge_join(n, &e[i]) != 0)
+			bad++;
+	ok(bad == 0 && nucleus_nedges(n) == 16, "max-edges 16: 16 edges "
+	    "joined");
+	rv = sedge_join(n, &e[16]);
+	ok(rv == SIG_R_TABLE_FULL && nans == 0 && nucleus_nedges(n) == 16 &&
+	    nucleus_edge_state(n, "lim", e[16].pub, NULL) == -1,
+	    "the 17th is dropped as table_full, unanswered (%s)",
+	    rv >= 0 ? proto_reason_name(rv) : "no challenge");
+	rv = xchg(n, &e[3], SIG_REGISTER, X_AUTH | X_COOKIE);
+	ok(rv == SIG_OK && nans > 0 && ans[0].type == SIG_REGISTER_ACK,
+	    "a registered edge registers again");
+	nucleus_set_limits(n, 17, 0, 0);
+	rv = xchg(n, &e[16], SIG_REGISTER, X_AUTH | X_COOKIE);
+	ok(rv == SIG_OK && nans > 0 && ans[0].type == SIG_REGISTER_ACK &&
+	    nucleus_nedges(n) == 17, "max-edges raised to 17: the 17th is "
+	    "accepted");
+	nucleus_set_limits(n, 16, 0, 0);
+	ok(nucleus_nedges(n) == 17 &&
+	    nucleus_edge_state(n, "lim", e[0].pub, NULL) == 1 &&
+	    nucleus_edge_state(n, "lim", e[16].pub, NULL) == 1,
+	    "max-edges lowered to 16: the 17 edges stay");
+	ok(sedge_sync(n, &e[16]) == 0, "and heartbeat");
+	rv = sedge_join(n, &e[17]);
+	ok(rv == SIG_R_TABLE_FULL && nans == 0 && nucleus_nedges(n) == 17,
+	    "but an 18th is refused");
+
+	/* one cluster exists: max-clusters 2 lets one more in */
+	nucleus_set_limits(n, 0, 2, 0);
+	sedge_init(&x[0], "lim2", 100, "10.9.1.1/24", "198.51.100.101");
+	sedge_init(&x[1], "lim3", 101, "10.9.2.1/24", "198.51.100.102");
+	ok(sedge_join(n, &x[0]) == 0 && nucleus_nclusters(n) == 2,
+	    "max-clusters 2: a second cluster");
+	rv = sedge_join(n, &x[1]);
+	ok(rv == SIG_R_TABLE_FULL && nans == 0 && nucleus_nclusters(n) == 2,
+	    "a third is dropped as table_full");
+	nucleus_set_limits(n, 0, 3, 0);
+	ok(sedge_join(n, &x[1]) == 0 && nucleus_nclusters(n) == 3,
+	    "max-clusters 3: accepted");
+	nucleus_free(n);
+	for (i = 0; i < 19; i++)
+		sedge_free(&e[i]);
+	for (i = 0; i < 2; i++)
+		sedge_free(&x[i]);
+
+	/* rate-limit 100: bursts of 200 over all sources, then 100/s */
+	n = nucleus_new(root, npriv, npub, 60);
+	nucleus_set_limits(n, 0, 0, 100);
+	pass = 0;
+	for (i = 0; i < 20 * RL_BURST; i++) {
+		snprintf(src, sizeof(src), "203.0.113.%d", i / RL_BURST + 1);
+		addr4(&a, src, 1);
+		if (nucleus_ratelimit(n, &a, 5000) == 0)
+			pass++;
+	}
+	ok(pass == 200, "rate-limit 100: a burst of 200 from 20 sources "
+	    "(%d)", pass);
+	pass = 0;
+	for (i = 0; i < 20 * RL_BURST; i++) {
+		snprintf(src, sizeof(src), "203.0.113.%d", i / RL_BURST + 1);
+		addr4(&a, src, 1);
+		if (nucleus_ratelimit(n, &a, 6000) == 0)
+			pass++;
+	}
+	ok(pass == 100, "then 100 a second (%d)", pass);
+	nucleus_set_limits(n, 0, 0, 5000);
+	pass = 0;
+	for (i = 0; i < 20 * RL_BURST; i++) {
+		snprintf(src, sizeof(src), "203.0.113.%d", i / RL_BURST + 101);
+		addr4(&a, src, 1);
+		if (nucleus_ratelimit(n, &a, 6000) == 0)
+			pass++;
+	}
+	ok(pass == 20 * RL_BURST, "rate-limit 5000: the larger burst at once "
+	    "(%d)", pass);
+	nucleus_free(n);
+}
+
 /* --- edge.c wired to an in-process nucleus -------------------------- */
 
 #define NIF	4
@@ -1185,6 +1286,7 @@ main(void)
 	test_many();
 	test_punch();
 	test_ratelimit();
+	test_limits();
 	test_edge();
 	return tap_done();
 }
