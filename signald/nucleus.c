@@ -612,24 +612,6 @@ cookie_for(struct nucleus *n, const struct omni_addr *from,
 	cookie_make(n->n_cookie[0], ip, port, pubkey, cluster, out);
 }
 
-static int
-cookie_ok(struct nucleus *n, const struct omni_addr *from,
-    const struct sig_msg *m, const char *cluster)
-{
-	uint8_t		 ip[16], c[SIG_COOKIELEN];
-	uint16_t	 port;
-	int		 i, good = 0;
-
-	if ((m->fields & SIG_F(SIG_K_COOKIE)) == 0)
-		return 0;
-	cookie_src(from, ip, &port);
-	for (i = 0; i < 2; i++) {
-		cookie_make(n->n_cookie[i], ip, port, m->pubkey, cluster, c);
-		good |= sodium_memcmp(c, m->cookie, SIG_COOKIELEN) == 0;
-	}
-	return good;
-}
-
 /* 1: t was not seen from e (nothing is recorded here). */
 static int
 replay_fresh(const struct nedge *e, uint64_t t)
@@ -798,7 +780,48 @@ struct req {
 	const uint8_t		*proof;		/* NULL: unverified */
 	const struct sig_clock	*clk;
 	struct sig_out		*out;
+	/* the source's cookie under the current secret, once computed */
+	uint8_t			 cookie[SIG_COOKIELEN];
+	int			 has_cookie;
 };
+
+/*
+ * The cookie this source gets in answers.  Computed once per request:
+ * the check and the answer need the same one.
+ */
+static const uint8_t *
+req_cookie(struct req *q)
+{
+	if (!q->has_cookie) {
+		cookie_for(q->n, q->from, q->m->pubkey, q->rx->cluster,
+		    q->cookie);
+		q->has_cookie = 1;
+	}
+	return q->cookie;
+}
+
+/*
+ * The request's cookie was made for its source under the current
+ * secret or, in the SIG_COOKIE_ROTATE seconds after a rotation, the
+ * previous one; the previous is computed only when the current does
+ * not match (which secret matched is not a secret).
+ */
+static int
+cookie_ok(struct req *q)
+{
+	const struct sig_msg	*m = q->m;
+	uint8_t			 ip[16], c[SIG_COOKIELEN];
+	uint16_t		 port;
+
+	if ((m->fields & SIG_F(SIG_K_COOKIE)) == 0)
+		return 0;
+	if (sodium_memcmp(req_cookie(q), m->cookie, SIG_COOKIELEN) == 0)
+		return 1;
+	cookie_src(q->from, ip, &port);
+	cookie_make(q->n->n_cookie[1], ip, port, m->pubkey, q->rx->cluster,
+	    c);
+	return sodium_memcmp(c, m->cookie, SIG_COOKIELEN) == 0;
+}
 
 static int
 emit(struct req *q, struct sig_msg *a, const uint8_t *authkey)
@@ -832,7 +855,7 @@ challenge(struct req *q, const char *why, int reason)
 
 	proto_init_msg(&a, SIG_CHALLENGE, 0);
 	memcpy(a.nkey, q->n->n_pub, SIG_KEYLEN);
-	cookie_for(q->n, q->from, q->m->pubkey, q->rx->cluster, a.cookie);
+	memcpy(a.cookie, req_cookie(q), SIG_COOKIELEN);
 	if (emit(q, &a, NULL) == 0 && q->out->len[q->out->n - 1] >
 	    q->rx->len) {
 		q->out->n--;
@@ -889,7 +912,7 @@ page(struct req *q, int type, struct nedge *self)
 		from = 0;
 		base = cl->nc_version;
 	}
-	cookie_for(q->n, q->from, m->pubkey, cl->nc_name, cookie);
+	memcpy(cookie, req_cookie(q), SIG_COOKIELEN);
 	key.ne_version = from + 1;
 	e = from == UINT64_MAX ? NULL : RB_NFIND(nlog, &cl->nc_log, &key);
 	for (p = 0; p < SIG_PAGE_PARTS; p++) {
@@ -1297,7 +1320,7 @@ nucleus_input(struct nucleus *n, const uint8_t *d, size_t len,
 		rv = challenge(&q, NULL, SIG_OK);
 		goto out;
 	}
-	if (m->type != SIG_DEREGISTER && !cookie_ok(n, from, m, rx.cluster)) {
+	if (m->type != SIG_DEREGISTER && !cookie_ok(&q)) {
 		rv = challenge(&q, "cookie", SIG_R_BAD_COOKIE);
 		goto out;
 	}
