@@ -27,6 +27,8 @@
 #
 # Each phase is bounded by NUCLEUS_BENCH_TIMEOUT (900) s;
 # NUCLEUS_BENCH_CONV_N=0 leaves the convergence run out.
+# First, for each N in NUCLEUS_BENCH_CPU_N (100000), regress/bench/
+# nucbench: signald's CPU per request without the sockets.
 # NUCLEUS_BENCH_OUT=dir keeps the raw loadgen outputs there.
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/regress/lib.sh"
@@ -39,6 +41,7 @@ WINDOW=${NUCLEUS_BENCH_WINDOW:-50}
 INFLIGHT=${NUCLEUS_BENCH_INFLIGHT:-512}
 TMO=${NUCLEUS_BENCH_TIMEOUT:-900}
 CONV_N=${NUCLEUS_BENCH_CONV_N:-10000}
+CPU_N=${NUCLEUS_BENCH_CPU_N:-100000}
 MAX_EDGES=2100000
 MAX_CLUSTERS=65536
 RATE_LIMIT=200000
@@ -48,7 +51,7 @@ BUILD=$(mktemp -d /tmp/omni-bench.XXXXXX)
 trap 'lab_cleanup; rm -rf "$BUILD"' EXIT
 trap 'exit 1' INT TERM
 
-make -s -C "$TOP" all regress/load/loadgen >/dev/null || {
+make -s -C "$TOP" all regress/load/loadgen regress/bench/nucbench >/dev/null || {
 	echo "nucleus bench: cannot build"
 	exit 1
 }
@@ -125,6 +128,22 @@ rcverr() {
 
 echo "# nucleus capacity: $(nproc) cpus, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r), $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ); heartbeat $HB s, clusters of $CSIZE, window $WINDOW s, nucleus $LIMITS"
+# signald's own CPU per request, without sockets, beside the floor of
+# the cryptography any implementation of the protocol pays
+for n in $CPU_N; do
+	echo "# nucbench N=$n: start $(date -u +%H:%M:%S), load $(cut -d' ' -f1-3 /proc/loadavg)"
+	"$TOP/regress/bench/nucbench" -n "$n" -r 2 >"$OUT/cpu$n.out" || {
+		echo "nucleus bench: nucbench failed"
+		exit 1
+	}
+	# the last idle round's figures
+	awk '$2 ~ /^(register|idle|floor)_ns_(mean|p50|p99)$/ ||
+	    $2 == "nucleus_bytes_per_edge" { v[$2] = $3 }
+	    END { for (k in v) print "#   " k, v[k] }' "$OUT/cpu$n.out" | sort
+	awk '$2 == "idle_ns_mean" { i = $3 } $2 == "floor_ns_mean" { f = $3 }
+	    END { if (f > 0) printf "#   idle heartbeat / floor: %.2f\n", i / f }' \
+	    "$OUT/cpu$n.out"
+done
 for n in $NLIST; do
 	echo "# N=$n: start $(date -u +%H:%M:%S), load $(cut -d' ' -f1-3 /proc/loadavg)"
 	run "n$n" "$n" "$CSIZE"
@@ -142,21 +161,26 @@ if [ "$CONV_N" -gt 0 ]; then
 fi
 
 echo
-printf "%9s %8s %9s %9s %9s %8s %9s %7s %7s %8s %8s %6s %7s %7s %s\n" \
+printf "%9s %8s %9s %9s %9s %8s %9s %7s %7s %7s %8s %8s %6s %7s %7s %s\n" \
     N clusters "reg/s" "hb/s" "hb/s" "RSS" "RSS/edge" "CPU%" "CPU%" \
-    "p99" "p99" lost "reg" "rcvbuf" "load (1 5 15)"
-printf "%9s %8s %9s %9s %9s %8s %9s %7s %7s %8s %8s %6s %7s %7s %s\n" \
-    "" "" "" measured expected MiB bytes join idle "join ms" "hb ms" \
-    "" retries drops "at the end of the window"
+    "CPU us" "p99" "p99" lost "reg" "rcvbuf" "load (1 5 15)"
+printf "%9s %8s %9s %9s %9s %8s %9s %7s %7s %7s %8s %8s %6s %7s %7s %s\n" \
+    "" "" "" measured expected MiB bytes join idle "per hb" "join ms" \
+    "hb ms" "" retries drops "at the end of the window"
 for n in $NLIST; do
 	f=n$n
 	rss=$(v $f nucleus_rss_kb)
-	printf "%9s %8s %9s %9s %9s %8s %9s %7s %7s %8s %8s %6s %7s %7s %s\n" \
+	# nucleus CPU per answered heartbeat in the window, sockets included
+	us=$(awk -v c="$(v $f window_nucleus_cpu_pct)" \
+	    -v h="$(v $f heartbeats_per_s)" \
+	    'BEGIN { if (h > 0) printf "%.1f", c * 10000 / h }')
+	printf "%9s %8s %9s %9s %9s %8s %9s %7s %7s %7s %8s %8s %6s %7s %7s %s\n" \
 	    "$n" "$(v $f clusters)" "$(v $f registrations_per_s)" \
 	    "$(v $f heartbeats_per_s)" "$(v $f heartbeats_expected_per_s)" \
 	    "$([ -n "$rss" ] && echo $((rss / 1024)))" \
 	    "$(v $f nucleus_rss_per_edge_bytes)" \
 	    "$(v $f join_nucleus_cpu_pct)" "$(v $f window_nucleus_cpu_pct)" \
+	    "$us" \
 	    "$(v $f join_p99_ms)" "$(v $f p99_ms)" \
 	    "$(v $f lost_registrations)" "$(v $f register_retries)" \
 	    "$(($(rcverr $f snmp1) - $(rcverr $f snmp0)))" \
