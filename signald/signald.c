@@ -257,28 +257,17 @@ static void
 nucleus_punch_send(int fd)
 {
 	static struct sig_out	 out;
-	struct mmsghdr		 mm[SIG_PAGE_PARTS];
-	struct iovec		 iov[SIG_PAGE_PARTS];
 	struct sig_clock	 clk;
 	size_t			 k;
 
 	if (nucleus == NULL || fd == -1)
 		return;
 	clock_now(&clk);
-	while (nucleus_punches(nucleus, &clk, &out) > 0) {
-		memset(mm, 0, sizeof(mm));
-		for (k = 0; k < out.n; k++) {
-			iov[k].iov_base = out.buf[k];
-			iov[k].iov_len = out.len[k];
-			mm[k].msg_hdr.msg_name = &out.to[k].sa;
-			mm[k].msg_hdr.msg_namelen = omni_addr_len(&out.to[k]);
-			mm[k].msg_hdr.msg_iov = &iov[k];
-			mm[k].msg_hdr.msg_iovlen = 1;
-		}
-		if (sendmmsg(fd, mm, out.n, 0) == -1)
-			log_debug("nucleus punch sendmmsg: %s",
-			    strerror(errno));
-	}
+	while (nucleus_punches(nucleus, &clk, &out) > 0)
+		for (k = 0; k < out.n; k++)
+			nucleus_queue(fd, out.buf[k], out.len[k], &out.to[k],
+			    omni_addr_len(&out.to[k]));
+	nucleus_flush(fd);
 }
 
 /*
