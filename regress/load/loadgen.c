@@ -147,7 +147,7 @@ static struct {
 } qa;
 static struct lg_stats	 st;
 
-static void	lg_read(const struct sig_clock *);
+static void	lg_read(void);
 
 static uint64_t
 now_ms(void)
@@ -820,7 +820,7 @@ lg_queries(uint32_t count, double *mean_us)
 			clock_fill(&clk);
 			if (clk.wall_us > t0 + 1000000)
 				break;
-			lg_read(&clk);
+			lg_read();
 			lg_flush();
 		}
 		if (qa.got && qa.n == 1 && memcmp(qa.pub, b->pub, 32) == 0) {
@@ -834,9 +834,15 @@ lg_queries(uint32_t count, double *mean_us)
 	return good;
 }
 
+/*
+ * Answers, each batch with the time it was read: the latency histogram
+ * takes it, and a clock from before the wheel ran would hide (or
+ * count as zero) the answers that came back while it did.
+ */
 static void
-lg_read(const struct sig_clock *clk)
+lg_read(void)
 {
+	struct sig_clock	 now;
 	static uint8_t		 bufs[LG_BATCH][2048];
 	static uint8_t		 ctl[LG_BATCH][64];
 	struct mmsghdr		 mm[LG_BATCH];
@@ -859,6 +865,7 @@ lg_read(const struct sig_clock *clk)
 		if ((n = recvmmsg(sock, mm, LG_BATCH, MSG_DONTWAIT, NULL)) <=
 		    0)
 			return;
+		clock_fill(&now);
 		for (i = 0; i < n; i++) {
 			e = NULL;
 			for (c = CMSG_FIRSTHDR(&mm[i].msg_hdr); c != NULL;
@@ -872,7 +879,7 @@ lg_read(const struct sig_clock *clk)
 				st.bad++;
 				continue;
 			}
-			lg_input(e, bufs[i], mm[i].msg_len, clk);
+			lg_input(e, bufs[i], mm[i].msg_len, &now);
 		}
 		if (n < LG_BATCH)
 			return;
@@ -1165,7 +1172,7 @@ main(int argc, char **argv)
 			lg_start(&E[started++], &clk);
 		wheel_run(&clk);
 		lg_flush();
-		lg_read(&clk);
+		lg_read();
 		lg_flush();	/* what the answers asked for */
 		if (clk.ms - lastcount < 100)
 			goto next;
