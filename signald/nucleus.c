@@ -345,6 +345,15 @@ nucleus_set_timeout(struct nucleus *n, uint32_t peer_timeout)
 	n->n_timeout_ms = (uint64_t)peer_timeout * 1000;
 }
 
+/* 0 is the default; past the most the parent accepts, the most. */
+static uint32_t
+limit_value(uint32_t v, uint32_t def, uint32_t max)
+{
+	if (v == 0)
+		return def;
+	return v > max ? max : v;
+}
+
 /*
  * The capacity bounds (omni.conf(5): max-edges, max-clusters,
  * rate-limit), 0 for the default.  Lowering max-edges or max-clusters
@@ -358,12 +367,11 @@ nucleus_set_limits(struct nucleus *n, uint32_t max_edges,
 {
 	uint64_t	 burst;
 
-	if (max_edges == 0)
-		max_edges = NUCLEUS_MAX_EDGES;
-	if (max_clusters == 0)
-		max_clusters = NUCLEUS_MAX_CLUSTERS;
-	if (rate == 0)
-		rate = RL_GLOBAL_RATE;
+	max_edges = limit_value(max_edges, NUCLEUS_MAX_EDGES,
+	    OMNI_NUCLEUS_EDGES_MAX);
+	max_clusters = limit_value(max_clusters, NUCLEUS_MAX_CLUSTERS,
+	    OMNI_NUCLEUS_CLUSTERS_MAX);
+	rate = limit_value(rate, RL_GLOBAL_RATE, OMNI_NUCLEUS_RATE_MAX);
 	burst = (uint64_t)rate * 2;
 	if (n->n_max_edges != 0 && (n->n_max_edges != max_edges ||
 	    n->n_max_clusters != max_clusters || n->n_grate != rate))

@@ -631,19 +631,7 @@ signald_reconf_nucleus(struct imsgev *iev, struct imsg *im)
 		sn.peer_timeout = OMNI_PEER_TIMEOUT;
 	if (sn.peer_timeout > 86400)
 		sn.peer_timeout = 86400;
-	/* 0 is the default; the parent checked the ranges, keep them */
-	if (sn.max_edges == 0)
-		sn.max_edges = NUCLEUS_MAX_EDGES;
-	if (sn.max_edges > OMNI_NUCLEUS_EDGES_MAX)
-		sn.max_edges = OMNI_NUCLEUS_EDGES_MAX;
-	if (sn.max_clusters == 0)
-		sn.max_clusters = NUCLEUS_MAX_CLUSTERS;
-	if (sn.max_clusters > OMNI_NUCLEUS_CLUSTERS_MAX)
-		sn.max_clusters = OMNI_NUCLEUS_CLUSTERS_MAX;
-	if (sn.rate_limit == 0)
-		sn.rate_limit = RL_GLOBAL_RATE;
-	if (sn.rate_limit > OMNI_NUCLEUS_RATE_MAX)
-		sn.rate_limit = OMNI_NUCLEUS_RATE_MAX;
+	/* the limits: nucleus_set_limits takes 0 and clamps the rest */
 	staged.nucleus = sn;
 	staged.has_nucleus = 1;
 	sodium_memzero(&sn, sizeof(sn));

@@ -776,12 +776,32 @@ test_ratelimit(void)
  * registration silently (table_full, no answer), a raised bound
  * accepts it, a lowered one keeps what is there.
  */
+/*
+ * A full per-source burst from each of 20 sources 203.0.113.first on,
+ * at time now: how many the global bucket let through.
+ */
+static int
+burst_pass(struct nucleus *n, int first, uint64_t now)
+{
+	struct omni_addr	 a;
+	char			 src[32];
+	int			 i, pass = 0;
+
+	for (i = 0; i < 20 * RL_BURST; i++) {
+		snprintf(src, sizeof(src), "203.0.113.%d",
+		    i / RL_BURST + first);
+		addr4(&a, src, 1);
+		if (nucleus_ratelimit(n, &a, now) == 0)
+			pass++;
+	}
+	return pass;
+}
+
 static void
 test_limits(void)
 {
 	static struct sedge	 e[19], x[3];
 	struct nucleus		*n;
-	struct omni_addr	 a;
 	char			 vip[32], src[32];
 	int			 i, bad = 0, pass, rv;
 
@@ -841,31 +861,13 @@ test_limits(void)
 	/* rate-limit 100: bursts of 200 over all sources, then 100/s */
 	n = nucleus_new(root, npriv, npub, 60);
 	nucleus_set_limits(n, 0, 0, 100);
-	pass = 0;
-	for (i = 0; i < 20 * RL_BURST; i++) {
-		snprintf(src, sizeof(src), "203.0.113.%d", i / RL_BURST + 1);
-		addr4(&a, src, 1);
-		if (nucleus_ratelimit(n, &a, 5000) == 0)
-			pass++;
-	}
+	pass = burst_pass(n, 1, 5000);
 	ok(pass == 200, "rate-limit 100: a burst of 200 from 20 sources "
 	    "(%d)", pass);
-	pass = 0;
-	for (i = 0; i < 20 * RL_BURST; i++) {
-		snprintf(src, sizeof(src), "203.0.113.%d", i / RL_BURST + 1);
-		addr4(&a, src, 1);
-		if (nucleus_ratelimit(n, &a, 6000) == 0)
-			pass++;
-	}
+	pass = burst_pass(n, 1, 6000);
 	ok(pass == 100, "then 100 a second (%d)", pass);
 	nucleus_set_limits(n, 0, 0, 5000);
-	pass = 0;
-	for (i = 0; i < 20 * RL_BURST; i++) {
-		snprintf(src, sizeof(src), "203.0.113.%d", i / RL_BURST + 101);
-		addr4(&a, src, 1);
-		if (nucleus_ratelimit(n, &a, 6000) == 0)
-			pass++;
-	}
+	pass = burst_pass(n, 101, 6000);
 	ok(pass == 20 * RL_BURST, "rate-limit 5000: the larger burst at once "
 	    "(%d)", pass);
 	nucleus_free(n);
