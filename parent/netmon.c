@@ -11,6 +11,18 @@
  * from the notifications, makes an overrun (ENOBUFS: the kernel
  * dropped notifications) harmless: it only asks for the same dump.
  *
+ * A host with a routing daemon (a BGP full table: a million routes,
+ * a few changes a second) must not cost a dump per route change: a
+ * route notification arms the dump only for a route the dump would
+ * keep (netmon_route_watched: a default route of the main table);
+ * every other one, and only those, is dropped as it is read.  Address
+ * and link notifications and overruns always arm it.  The dump asks
+ * the kernel, per family, for the unicast routes of the main table
+ * only (rtnl_dump_routes, strict checking, Linux >= 4.20), so that
+ * the tables of other routing instances stay in the kernel; an older
+ * kernel sends them all and netmon_route_cb filters them.  Each dump
+ * is counted and, with -v, logged with what asked for it.
+ *
  * Usable are addresses of global scope on links that are up, are not
  * loopback and are not one of omni's WireGuard interfaces, and, for
  * IPv6, neither tentative, deprecated nor failed duplicate address
@@ -76,7 +88,16 @@ struct nm_state {
 	struct nm_link		 links[NETMON_MAX_LINKS];
 	int			 nlinks;
 	int			 overflow;
+	int			 route_af;	/* being dumped; 0: any */
 };
+
+/* what asked for a dump */
+#define NM_WHY_START	0x01
+#define NM_WHY_LINK	0x02
+#define NM_WHY_ADDR	0x04
+#define NM_WHY_ROUTE	0x08
+#define NM_WHY_OVERRUN	0x10
+#define NM_WHY_RETRY	0x20
 
 static struct {
 	struct mnl_socket	*nl;
@@ -87,6 +108,9 @@ static struct {
 	uint32_t		 generation;
 	uint64_t		 updates;	/* changes seen */
 	uint64_t		 overruns;
+	uint64_t		 dumps;		/* made, failed ones too */
+	unsigned		 why;		/* NM_WHY_* since the last */
+	int			 plain_routes;	/* filtered dumps failed */
 	int			 warned;	/* of an overflow */
 } nm;
 
@@ -227,6 +251,38 @@ netmon_addr_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
+/*
+ * A route netmon may keep, of a notification (RTM_NEWROUTE or
+ * RTM_DELROUTE) or of a dump: an IPv4 or IPv6 default route of the
+ * main table (RTA_TABLE, else rtm_table).  A notification of any
+ * other route cannot change what the dump keeps and is ignored.  The
+ * dump also leaves out routes of a type other than unicast and those
+ * through omni's own interfaces (netmon_route_cb); a notification is
+ * not judged by them: a default route of another type may replace a
+ * unicast one in a single notification (NLM_F_REPLACE), and the
+ * interfaces are the dump's to know.
+ */
+static int
+netmon_route_watched(const struct nlmsghdr *nlh)
+{
+	const struct rtmsg	*rtm;
+	struct nlattr		*a;
+	uint32_t		 table;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)))
+		return 0;
+	rtm = mnl_nlmsg_get_payload(nlh);
+	if (rtm->rtm_dst_len != 0 ||
+	    (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6))
+		return 0;
+	table = rtm->rtm_table;
+	mnl_attr_for_each(a, nlh, sizeof(*rtm))
+		if (mnl_attr_get_type(a) == RTA_TABLE &&
+		    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			table = mnl_attr_get_u32(a);
+	return table == RT_TABLE_MAIN;
+}
+
 /* Default routes of the main table: where the host's traffic leaves. */
 static int
 netmon_route_cb(const struct nlmsghdr *nlh, void *arg)
@@ -235,26 +291,20 @@ netmon_route_cb(const struct nlmsghdr *nlh, void *arg)
 	const struct rtmsg	*rtm;
 	struct nlattr		*a;
 	struct nm_route		 r;
-	uint32_t		 table;
 	size_t			 alen;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE ||
-	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)))
+	if (nlh->nlmsg_type != RTM_NEWROUTE || !netmon_route_watched(nlh))
 		return MNL_CB_OK;
 	rtm = mnl_nlmsg_get_payload(nlh);
-	if (rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST ||
-	    (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6))
+	/* a kernel that ignored the family asked for: once is enough */
+	if (rtm->rtm_type != RTN_UNICAST ||
+	    (s->route_af != 0 && rtm->rtm_family != s->route_af))
 		return MNL_CB_OK;
 	alen = rtm->rtm_family == AF_INET ? 4 : 16;
 	memset(&r, 0, sizeof(r));
 	r.nr_af = rtm->rtm_family;
-	table = rtm->rtm_table;
 	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
 		switch (mnl_attr_get_type(a)) {
-		case RTA_TABLE:
-			if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
-				table = mnl_attr_get_u32(a);
-			break;
 		case RTA_OIF:
 			if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
 				r.nr_oif = mnl_attr_get_u32(a);
@@ -265,7 +315,7 @@ netmon_route_cb(const struct nlmsghdr *nlh, void *arg)
 			break;
 		}
 	}
-	if (table != RT_TABLE_MAIN || netmon_omni_link(s, r.nr_oif))
+	if (netmon_omni_link(s, r.nr_oif))
 		return MNL_CB_OK;
 	if (s->nroutes == NETMON_MAX_ROUTES) {
 		s->overflow = 1;
@@ -309,13 +359,48 @@ netmon_route_cmp(const void *va, const void *vb)
 	return memcmp(va, vb, sizeof(struct nm_route));
 }
 
+/*
+ * The routes: per family, only the unicast routes of the main table
+ * if the kernel can filter (see the top of this file).  Should the
+ * filtered dumps fail where a plain one works (a kernel that refuses
+ * them), every route is dumped from then on, as before.
+ */
+static int
+netmon_dump_routes(struct nm_state *s)
+{
+	int	 rv;
+
+	if (!nm.plain_routes) {
+		s->route_af = AF_INET;
+		rv = rtnl_dump_routes(AF_INET, RT_TABLE_MAIN, RTN_UNICAST,
+		    netmon_route_cb, s);
+		if (rv == 0) {
+			s->route_af = AF_INET6;
+			rv = rtnl_dump_routes(AF_INET6, RT_TABLE_MAIN,
+			    RTN_UNICAST, netmon_route_cb, s);
+		}
+		s->route_af = 0;
+		if (rv == 0)
+			return 0;
+		s->nroutes = 0;
+	}
+	if (rtnl_dump(RTM_GETROUTE, AF_UNSPEC, netmon_route_cb, s) == -1)
+		return -1;
+	if (!nm.plain_routes) {
+		log_warnx("netmon: filtered route dumps failed, dumping "
+		    "every route from now on");
+		nm.plain_routes = 1;
+	}
+	return 0;
+}
+
 static int
 netmon_dump(struct nm_state *s)
 {
 	memset(s, 0, sizeof(*s));
 	if (rtnl_dump(RTM_GETLINK, AF_UNSPEC, netmon_link_cb, s) == -1 ||
 	    rtnl_dump(RTM_GETADDR, AF_UNSPEC, netmon_addr_cb, s) == -1 ||
-	    rtnl_dump(RTM_GETROUTE, AF_UNSPEC, netmon_route_cb, s) == -1)
+	    netmon_dump_routes(s) == -1)
 		return -1;
 	/* once: a host that big stays that big */
 	if (s->overflow && !nm.warned) {
@@ -381,17 +466,52 @@ netmon_diff(const struct nm_state *old, const struct nm_state *new)
 	return changed;
 }
 
+/* What asked for a dump, for the log: "link, address". */
+static const char *
+netmon_why(unsigned why, char *buf, size_t len)
+{
+	static const struct {
+		unsigned	 bit;
+		const char	*name;
+	} names[] = {
+		{ NM_WHY_START, "start" },
+		{ NM_WHY_LINK, "link" },
+		{ NM_WHY_ADDR, "address" },
+		{ NM_WHY_ROUTE, "default route" },
+		{ NM_WHY_OVERRUN, "overrun" },
+		{ NM_WHY_RETRY, "retry" },
+	};
+	size_t	 i;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (why & names[i].bit) {
+			if (buf[0] != '\0')
+				strlcat(buf, ", ", len);
+			strlcat(buf, names[i].name, len);
+		}
+	return buf[0] != '\0' ? buf : "?";
+}
+
 static void
 netmon_update(void)
 {
 	struct nm_state	*s;
+	char		 why[64];
 
+	nm.dumps++;
+	log_debug("netmon: dump %llu (%s)", (unsigned long long)nm.dumps,
+	    netmon_why(nm.why, why, sizeof(why)));
+	nm.why = 0;
 	if ((s = malloc(sizeof(*s))) == NULL) {
 		log_warn("netmon");
+		nm.why |= NM_WHY_RETRY;
+		proc_timer(&nm.timer, 1, 0);
 		return;
 	}
 	if (netmon_dump(s) == -1) {
 		/* try again soon rather than keep a stale view */
+		nm.why |= NM_WHY_RETRY;
 		proc_timer(&nm.timer, 1, 0);
 		free(s);
 		return;
@@ -473,8 +593,9 @@ netmon_send(struct iface *ifp)
 /* --- events ------------------------------------------------------------- */
 
 static void
-netmon_schedule(void)
+netmon_schedule(unsigned why)
 {
+	nm.why |= why;
 	if (!evtimer_pending(&nm.timer, NULL))
 		proc_timer(&nm.timer, 0, NETMON_DEBOUNCE_MS * 1000);
 }
@@ -483,21 +604,6 @@ static void
 netmon_timer(int fd, short ev, void *arg)
 {
 	netmon_update();
-}
-
-/*
- * Only default routes matter: a host with a routing daemon changes
- * other routes all the time, and each would cost a dump.
- */
-static int
-netmon_route_default(const struct nlmsghdr *nlh)
-{
-	const struct rtmsg	*rtm;
-
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)))
-		return 0;
-	rtm = mnl_nlmsg_get_payload(nlh);
-	return rtm->rtm_dst_len == 0;
 }
 
 static void
@@ -519,7 +625,7 @@ netmon_read(int fd, short ev, void *arg)
 				log_debug("netmon: notifications overran "
 				    "(%llu times), dumping again",
 				    (unsigned long long)nm.overruns);
-				netmon_schedule();
+				netmon_schedule(NM_WHY_OVERRUN);
 				continue;
 			}
 			log_warn("netmon: recv");
@@ -531,14 +637,17 @@ netmon_read(int fd, short ev, void *arg)
 			switch (nlh->nlmsg_type) {
 			case RTM_NEWADDR:
 			case RTM_DELADDR:
+				netmon_schedule(NM_WHY_ADDR);
+				break;
 			case RTM_NEWLINK:
 			case RTM_DELLINK:
-				netmon_schedule();
+				netmon_schedule(NM_WHY_LINK);
 				break;
 			case RTM_NEWROUTE:
 			case RTM_DELROUTE:
-				if (netmon_route_default(nlh))
-					netmon_schedule();
+				/* a routing daemon's churn costs nothing */
+				if (netmon_route_watched(nlh))
+					netmon_schedule(NM_WHY_ROUTE);
 				break;
 			}
 		}
@@ -577,6 +686,7 @@ netmon_init(void)
 		    NULL);
 		event_add(&nm.ev, NULL);
 	}
+	nm.why |= NM_WHY_START;
 	netmon_update();
 }
 
@@ -584,6 +694,13 @@ uint64_t
 netmon_updates(void)
 {
 	return nm.updates;
+}
+
+/* Dumps made (each logged with -v): what the watch costs. */
+uint64_t
+netmon_dumps(void)
+{
+	return nm.dumps;
 }
 
 uint32_t

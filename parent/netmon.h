@@ -12,6 +12,7 @@ struct iface;
 void		 netmon_init(void);
 void		 netmon_send(struct iface *);
 uint64_t	 netmon_updates(void);
+uint64_t	 netmon_dumps(void);
 uint32_t	 netmon_generation(void);
 
 #endif

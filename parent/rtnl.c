@@ -30,6 +30,10 @@
 #include "omni.h"
 #include "rtnl.h"
 
+#ifndef NETLINK_GET_STRICT_CHK
+#define NETLINK_GET_STRICT_CHK	12	/* Linux 4.20 */
+#endif
+
 #define RTNL_BUFSIZE		32768
 #define RTNL_FLUSH_MAX		64
 
@@ -37,13 +41,14 @@ struct rtnl_ctx {
 	mnl_cb_t	 cb;		/* data messages, may be NULL */
 	void		*arg;
 	char		 extack[160];	/* kernel's explanation, if any */
+	int		 strict;	/* NETLINK_GET_STRICT_CHK, dumps */
 };
 
 static uint32_t	 rtnl_seq;
 static char	 rtnl_buf[RTNL_BUFSIZE];
 
 static struct mnl_socket *
-rtnl_open(void)
+rtnl_open(int strict)
 {
 	struct mnl_socket	*nl;
 	struct timeval		 tv;
@@ -60,6 +65,13 @@ rtnl_open(void)
 		goto fail;
 	/* Best effort: older kernels simply do not explain. */
 	(void)mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	/*
+	 * Best effort too: before Linux 4.20 a dump ignores its request's
+	 * header and sends everything, which the callback filters anyway.
+	 */
+	if (strict)
+		(void)mnl_socket_setsockopt(nl, NETLINK_GET_STRICT_CHK, &one,
+		    sizeof(one));
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == -1)
 		goto fail;
 	return nl;
@@ -178,7 +190,7 @@ rtnl_talk(struct nlmsghdr *nlh, struct rtnl_ctx *ctx)
 	int			 ret, saved;
 
 	ctx->extack[0] = '\0';
-	if ((nl = rtnl_open()) == NULL)
+	if ((nl = rtnl_open(ctx->strict)) == NULL)
 		return -1;
 	if (rtnl_seq == 0)
 		rtnl_seq = (uint32_t)time(NULL);
@@ -276,7 +288,7 @@ rtnl_ifindex(const char *name)
 {
 	struct nlmsghdr		*nlh;
 	struct ifinfomsg	*ifi;
-	struct rtnl_ctx		 ctx = { rtnl_ifindex_cb, NULL, "" };
+	struct rtnl_ctx		 ctx = { rtnl_ifindex_cb, NULL, "", 0 };
 	char			 what[64];
 	int			 ifindex = 0;
 
@@ -309,7 +321,7 @@ rtnl_link_set(int ifindex, int up, unsigned mtu)
 {
 	struct nlmsghdr		*nlh;
 	struct ifinfomsg	*ifi;
-	struct rtnl_ctx		 ctx = { NULL, NULL, "" };
+	struct rtnl_ctx		 ctx = { NULL, NULL, "", 0 };
 	char			 what[64];
 
 	if (ifindex <= 0) {
@@ -341,7 +353,7 @@ rtnl_link_add(const char *name, const char *kind)
 	struct nlmsghdr		*nlh;
 	struct ifinfomsg	*ifi;
 	struct nlattr		*linkinfo;
-	struct rtnl_ctx		 ctx = { NULL, NULL, "" };
+	struct rtnl_ctx		 ctx = { NULL, NULL, "", 0 };
 	char			 what[64];
 
 	if (!rtnl_name_ok(name) || kind == NULL || *kind == '\0') {
@@ -371,7 +383,7 @@ rtnl_link_del(const char *name)
 {
 	struct nlmsghdr		*nlh;
 	struct ifinfomsg	*ifi;
-	struct rtnl_ctx		 ctx = { NULL, NULL, "" };
+	struct rtnl_ctx		 ctx = { NULL, NULL, "", 0 };
 	char			 what[64];
 
 	if (!rtnl_name_ok(name)) {
@@ -421,7 +433,7 @@ rtnl_addr_req(uint16_t type, uint16_t flags, int ifindex,
 {
 	struct nlmsghdr		*nlh;
 	struct ifaddrmsg	*ifa;
-	struct rtnl_ctx		 ctx = { NULL, NULL, "" };
+	struct rtnl_ctx		 ctx = { NULL, NULL, "", 0 };
 	char			 what[128], pbuf[OMNI_PREFIXSTRLEN];
 	size_t			 alen;
 
@@ -530,7 +542,7 @@ rtnl_addr_flush(int ifindex)
 {
 	struct nlmsghdr		*nlh;
 	struct ifaddrmsg	*ifa;
-	struct rtnl_ctx		 ctx = { rtnl_addr_dump_cb, NULL, "" };
+	struct rtnl_ctx		 ctx = { rtnl_addr_dump_cb, NULL, "", 0 };
 	struct rtnl_addrs	 as;
 	char			 what[64];
 	int			 i, rv = 0;
@@ -575,7 +587,7 @@ rtnl_dump(uint16_t type, int af, mnl_cb_t cb, void *arg)
 {
 	struct nlmsghdr		*nlh;
 	struct rtgenmsg		*g;
-	struct rtnl_ctx		 ctx = { NULL, NULL, "" };
+	struct rtnl_ctx		 ctx = { NULL, NULL, "", 0 };
 	char			 what[64];
 
 	ctx.cb = cb;
@@ -588,6 +600,46 @@ rtnl_dump(uint16_t type, int af, mnl_cb_t cb, void *arg)
 	g->rtgen_family = af;
 	if (rtnl_talk(nlh, &ctx) == -1) {
 		snprintf(what, sizeof(what), "dump of type %u", type);
+		rtnl_warn(what, &ctx);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Dump the routes of one family (AF_INET or AF_INET6), table and type
+ * through cb, asking the kernel to send only those (strict checking,
+ * Linux >= 4.20).  An older kernel sends every route of the family:
+ * cb must filter all the same.  A table the kernel does not have
+ * (ENOENT: IPv4 creates its main table with the first route) is an
+ * empty dump.  Per family, never AF_UNSPEC: a filtered dump of all
+ * families is refused as a whole by MPLS when it is loaded.
+ */
+int
+rtnl_dump_routes(int af, uint8_t table, uint8_t type, mnl_cb_t cb, void *arg)
+{
+	struct nlmsghdr		*nlh;
+	struct rtmsg		*rtm;
+	struct rtnl_ctx		 ctx = { NULL, NULL, "", 0 };
+	char			 what[64];
+
+	if (af != AF_INET && af != AF_INET6) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	ctx.cb = cb;
+	ctx.arg = arg;
+	ctx.strict = 1;
+	nlh = rtnl_msg(RTM_GETROUTE, NLM_F_DUMP);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = af;
+	rtm->rtm_table = table;
+	rtm->rtm_type = type;
+	if (rtnl_talk(nlh, &ctx) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(what, sizeof(what), "dump of the IPv%d routes of "
+		    "table %u", af == AF_INET ? 4 : 6, table);
 		rtnl_warn(what, &ctx);
 		return -1;
 	}

@@ -23,5 +23,7 @@ int	rtnl_link_del(const char *);
 /* issue 7: dumps for netmon.c (cb is a libmnl mnl_cb_t) */
 int	rtnl_dump(uint16_t, int, int (*)(const struct nlmsghdr *, void *),
 	    void *);
+int	rtnl_dump_routes(int, uint8_t, uint8_t,
+	    int (*)(const struct nlmsghdr *, void *), void *);
 
 #endif

@@ -166,6 +166,51 @@ ok $? "a new default route is sent as generation $((g + 1)) within 1 s ($ms ms)"
 grep -q "default routes changed (1 now)" "$LOG"
 ok $? "and logged"
 
+# A routing daemon's churn costs nothing: route changes the dump would
+# not keep (not a default route, or a default route of another table)
+# arm no dump.  Each dump is logged with what asked for it; at most one
+# is allowed here, for an overrun.
+dumps() { grep -c "netmon: dump [0-9]* (" "$LOG"; }
+dumps_since() { grep "netmon: dump [0-9]* (" "$LOG" | tail -n +$(($1 + 1)); }
+sleep 0.3
+d0=$(dumps)
+g=$(gen_now)
+for i in $(seq 1 2000); do
+	echo "route add 100.64.$((i / 250)).$((i % 250 + 1))/32 dev lo"
+done > "$LABDIR/routes.add"
+for i in $(seq 1 200); do
+	echo "route add 2001:db8:ff::$i/128 dev eth0"
+done >> "$LABDIR/routes.add"
+sed 's/^route add/route del/' "$LABDIR/routes.add" > "$LABDIR/routes.del"
+ip -n "$NS" -batch "$LABDIR/routes.add"
+n=$(ip -n "$NS" route show | grep -c "^100\.64\.")
+ip -n "$NS" -batch "$LABDIR/routes.del"
+# one at a time, slower than the debounce: each would be a dump
+for i in $(seq 1 20); do
+	ip -n "$NS" route add default via 198.18.0.1 table $((100 + i))
+	ip -n "$NS" -6 route add default dev eth0 table $((100 + i))
+	sleep 0.1
+done
+for i in $(seq 1 20); do
+	ip -n "$NS" route del default table $((100 + i))
+	ip -n "$NS" -6 route del default table $((100 + i))
+done
+sleep 0.5
+d1=$(dumps)
+ok $([ "$n" = 2000 ] && [ $((d1 - d0)) -le 1 ] &&
+    [ -z "$(dumps_since "$d0" | grep -v '(overrun)')" ]; echo $?) \
+    "4400 changes of other routes, 80 of default routes of other tables: $((d1 - d0)) dumps (at most 1, for an overrun)"
+ok $([ "$(gen_now)" = "$g" ]; echo $?) "and no new generation"
+# a default route of the main table is still a roam, IPv4 and IPv6
+ip -n "$NS" route replace default via 198.18.0.3
+ms=$(within_ms 1000 "generation $((g + 1)) sent to signald")
+ok $? "a replaced default route is noticed within 1 s ($ms ms)"
+dumps_since "$d1" | grep -q "(default route)"
+ok $? "by a dump for the default route"
+ip -n "$NS" -6 route add default via fe80::1 dev eth0
+ms=$(within_ms 1000 "default routes changed (2 now)")
+ok $? "an IPv6 default route too, within 1 s ($ms ms)"
+
 # The link goes down: its addresses are no longer usable.
 ip -n "$NS" link set eth0 down
 ms=$(within_ms 1000 "address 198.18.0.2 removed on eth0")
