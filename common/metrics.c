@@ -74,8 +74,9 @@ const struct metric_def metric_defs[] = {
 	/* operating omni (wgctld) */
 	{ "omni_peers", METRIC_GAUGE,
 	    "WireGuard peers per interface by path: direct-lan, direct-nat "
-	    "or direct (a handshake within 180 s; over a host, a NAT or an "
-	    "unprobed candidate), relayed, or none." },
+	    "or direct (a handshake within 180 s; over a private host "
+	    "candidate, a NAT mapping, or a public host or no probe "
+	    "information), relayed, or none." },
 	{ "omni_wg_handshakes_total", METRIC_COUNTER,
 	    "WireGuard handshakes completed, per interface, as seen by "
 	    "polling every 2 s (several within one poll count once)." },

@@ -373,10 +373,11 @@ struct ctl_result {
 /* How traffic reaches a peer. */
 enum omni_path {
 	PATH_NONE = 0,		/* no handshake within OMNI_PATH_FRESH */
-	PATH_DIRECT,		/* WireGuard straight to the endpoint */
+	PATH_DIRECT,		/* straight to the endpoint: a public host
+				   candidate, or no probe information */
 	PATH_RELAYED,		/* through a relay (not implemented yet) */
 	/* issue 7: direct, and the candidate pair in use says how */
-	PATH_DIRECT_LAN,	/* to a host candidate of the peer */
+	PATH_DIRECT_LAN,	/* to a private host candidate of the peer */
 	PATH_DIRECT_NAT		/* to a (peer-)reflexive candidate */
 };
 #define OMNI_PATH_MAX		PATH_DIRECT_NAT
@@ -544,6 +545,7 @@ const char	*omni_addr_str(const struct omni_addr *, char *, size_t);
 int		 omni_addr_parse(const char *, uint16_t, struct omni_addr *);
 socklen_t	 omni_addr_len(const struct omni_addr *);
 uint16_t	 omni_addr_port(const struct omni_addr *);
+int		 omni_addr_is_private(const struct omni_addr *);
 const char	*omni_prefix_str(const struct omni_prefix *, char *, size_t);
 int		 omni_prefix_parse(const char *, struct omni_prefix *);
 int		 omni_prefix_eq(const struct omni_prefix *,

@@ -104,6 +104,58 @@ omni_addr_str(const struct omni_addr *a, char *buf, size_t len)
 }
 
 /*
+ * A private or local address: one the peer can only be reached at on
+ * a network we share with it, not across the internet.  show peers
+ * calls a path to such a host candidate of the peer direct-lan, to
+ * any other one direct (issue 7); signald's probe engine takes a peer
+ * with a host candidate that is none of these for one without a NAT.
+ *
+ *	10/8, 172.16/12, 192.168/16	private networks (RFC 1918)
+ *	100.64/10			shared address space behind a
+ *					carrier-grade NAT (RFC 6598)
+ *	169.254/16			IPv4 link-local (RFC 3927)
+ *	127/8, ::1			loopback: this very host
+ *	fc00::/7			unique local addresses (RFC 4193),
+ *					IPv6's private networks
+ *	fe80::/10			IPv6 link-local (RFC 4291)
+ *
+ * An IPv4-mapped IPv6 address (::ffff:a.b.c.d) counts as its IPv4
+ * address.  Everything else is public, the benchmark space
+ * 198.18/15 (RFC 2544, the NAT lab's "internet") and the
+ * documentation prefixes included.  Not an IP address: 0.
+ */
+int
+omni_addr_is_private(const struct omni_addr *a)
+{
+	static const uint8_t	 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+				    0xff, 0xff };
+	static const uint8_t	 loop6[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+				    0, 0, 0, 0, 0, 1 };
+	const uint8_t		*ip;
+
+	switch (a->sa.sa_family) {
+	case AF_INET:
+		ip = (const uint8_t *)&a->sin.sin_addr;
+		break;
+	case AF_INET6:
+		ip = (const uint8_t *)&a->sin6.sin6_addr;
+		if (memcmp(ip, mapped, sizeof(mapped)) == 0) {
+			ip += sizeof(mapped);
+			break;
+		}
+		return (ip[0] & 0xfe) == 0xfc ||
+		    (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80) ||
+		    memcmp(ip, loop6, sizeof(loop6)) == 0;
+	default:
+		return 0;
+	}
+	return ip[0] == 10 || (ip[0] == 172 && (ip[1] & 0xf0) == 16) ||
+	    (ip[0] == 192 && ip[1] == 168) ||
+	    (ip[0] == 100 && (ip[1] & 0xc0) == 64) ||
+	    (ip[0] == 169 && ip[1] == 254) || ip[0] == 127;
+}
+
+/*
  * Parse "1.2.3.4", "1.2.3.4:5", "[::1]:5" or "::1".  A missing port
  * takes defport (0 means a port is required).  Returns -1 on error.
  */

@@ -52,12 +52,16 @@ check "omni_interfaces is 0 on the nucleus" series_is nuc omni_interfaces 0
 check "omni_wg_peers counts the one peer" \
     wait_for 5 series_is e1 "omni_wg_peers{iface=\"$IF1\"}" 1
 
-# Peers by path: after a handshake the peer is direct, and over the
-# host candidate pair signald probed (one LAN) direct-lan (issue 7).
-check "omni_peers: one direct-lan peer" wait_for 10 series_is e1 \
-    "omni_peers{iface=\"$IF1\",path=\"direct-lan\"}" 1
-check "omni_peers: no plain direct peer" series_is e1 \
-    "omni_peers{iface=\"$IF1\",path=\"direct\"}" 0
+# Peers by path: after a handshake the peer is direct, and it stays
+# direct over the host candidate pair signald probed: the lab's
+# 198.18.0.0/24 is a public address space to omni, and direct-lan is
+# for private and link-local addresses (issue 7).
+check "signald probed the peer (omni_probe_paths ok)" wait_for 10 \
+    series_is e1 "omni_probe_paths{state=\"ok\"}" 1
+check "omni_peers: one direct peer" wait_for 10 series_is e1 \
+    "omni_peers{iface=\"$IF1\",path=\"direct\"}" 1
+check "omni_peers: no direct-lan peer (a public host candidate)" \
+    series_is e1 "omni_peers{iface=\"$IF1\",path=\"direct-lan\"}" 0
 check "omni_peers: no direct-nat peer" series_is e1 \
     "omni_peers{iface=\"$IF1\",path=\"direct-nat\"}" 0
 check "omni_peers: no peer without a path" series_is e1 \

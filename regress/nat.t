@@ -24,9 +24,13 @@
 #                (children, wireguard-go: 0.7-2.5 s on a loaded
 #                2-core machine, which says nothing about NATs).
 #     What each row expects:
-#       direct   connect < NAT_TTFP_MS, omnictl a direct path
-#                (direct, direct-lan or direct-nat)
-#       lan      the same, and the path must be direct-lan
+#       direct   connect < NAT_TTFP_MS, and omnictl shows path direct
+#                over a host candidate: a public address of A (the
+#                lab's internet, 198.18.0.0/24, is public to omni)
+#       direct-lan  the same, over a private host candidate of A (its
+#                10.N LAN address: both edges behind one router)
+#       direct-nat  the same, over a reflexive or peer-reflexive
+#                candidate of A (through its NAT)
 #       none     no reply within NAT_NONE_WAIT s; omnictl must show
 #                path none with a reason and no handshake
 #       either   nothing is promised (it depends on which side's
@@ -137,7 +141,7 @@ nat_del fp fm fe fc ff fd fg fr fh
 # --- (2) the matrix ---------------------------------------------------------
 
 MATRIX=$LABDIR/matrix
-MFMT='%-14s %-6s %-7s %-11s %-14s %6s %6s %7s  %s\n'
+MFMT='%-14s %-10s %-7s %-11s %-14s %6s %6s %7s  %s\n'
 printf "$MFMT" pair expect outcome path cand_kind probe connect ttfp reason \
     >"$MATRIX"
 ROW=0
@@ -171,6 +175,13 @@ registered() {
 }
 path_is() {	# path_is HOST VIP REGEX
 	peer_json "$1" "$2" | jq -e ".path // \"\" | test(\"$3\")" >/dev/null 2>&1
+}
+path_expected() {	# path_expected HOST VIP EXPECT: the path a row expects
+	case $3 in
+	direct)	_q='.path == "direct" and .cand_kind == "host"' ;;
+	*)	_q=".path == \"$3\"" ;;
+	esac
+	peer_json "$1" "$2" | jq -e "$_q" >/dev/null 2>&1
 }
 path_settled() {	# none, with the reason probing gave up
 	peer_json "$1" "$2" |
@@ -240,7 +251,7 @@ nat_pair() {
 	trow=$(date +%s.%N)
 	nat_up "$1" "$2"
 	win=8
-	[ "$expect" = direct ] || [ "$expect" = lan ] || win=$NAT_NONE_WAIT
+	case $expect in direct*) ;; *) win=$NAT_NONE_WAIT ;; esac
 	# ping from B every 20 ms as soon as its interface has its address
 	ip netns exec "$LAB-$b" sh -c "
 		i=0
@@ -261,7 +272,10 @@ nat_pair() {
 	fi
 	# what omnictl says once the verdict is in
 	if [ "$ttfp" -ge 0 ]; then
-		wait_for 5 path_is "$b" 10.77.0.2 '^direct' || true
+		case $expect in
+		direct*) wait_for 5 path_expected "$b" 10.77.0.2 "$expect" ;;
+		*) wait_for 5 path_is "$b" 10.77.0.2 '^direct' ;;
+		esac || true
 		outcome=direct
 	else
 		wait_for 8 path_settled "$b" 10.77.0.2 || true
@@ -282,13 +296,18 @@ nat_pair() {
 	    "$conn" "$ttfp" "$reason" >>"$MATRIX"
 
 	case $expect in
-	direct|lan)
+	direct|direct-lan|direct-nat)
 		ok $([ "$conn" -ge 0 ] && [ "$conn" -lt "$NAT_TTFP_MS" ]; echo $?) \
 		    "$pair: a ping crosses the tunnel within $NAT_TTFP_MS ms of B's tunnel address (connect ${conn} ms, ${ttfp} ms from B's start)"
-		re='^direct(-lan|-nat)?$'
-		[ "$expect" = lan ] && re='^direct-lan$'
-		ok $(echo "$path" | grep -Eq "$re"; echo $?) \
-		    "$pair: omnictl shows path $re (got $path, cand $kind)"
+		# direct: over A's (public) host candidate, not merely
+		# a handshake without probe information
+		case $expect in
+		direct-nat) want='reflexive|peer-reflexive' ;;
+		*)	want=host ;;
+		esac
+		ok $([ "$path" = "$expect" ] &&
+		    echo "$kind" | grep -Eqx "$want"; echo $?) \
+		    "$pair: omnictl shows path $expect, candidate $want (got $path, cand $kind)"
 		;;
 	none)
 		ok $([ "$ttfp" -lt 0 ]; echo $?) \
@@ -319,12 +338,16 @@ nat_pair() {
 	echo "# $pair: row took $(ms_between "$trow" "$(date +%s.%N)") ms: build $(ms_between "$trow" "$TB") ms, A up $(ms_between "$TB" "$TA") ms, B to verdict $(ms_between "$T0" "$TV") ms, down $(ms_between "$TV" "$(date +%s.%N)") ms"
 }
 
+# A public edge (none) is reached at its host candidate, a public
+# address: direct.  Two edges behind NATs meet through their
+# mappings: direct-nat.  Two edges behind one router reach each
+# other's 10.N LAN address: direct-lan.
 nat_pair none none direct
 nat_pair none cone direct
-nat_pair cone cone direct
-nat_pair cone double direct
-nat_pair double double direct
-nat_pair cone same lan
+nat_pair cone cone direct-nat
+nat_pair cone double direct-nat
+nat_pair double double direct-nat
+nat_pair cone same direct-lan
 nat_pair none masq direct
 nat_pair none random direct
 nat_pair cone masq either
@@ -417,7 +440,7 @@ echo "# nat.t took $elapsed s"
 if [ -z "$NAT_ONLY" ]; then
 	{
 		echo "# NAT matrix written by regress/nat.t; $(date -u +%Y-%m-%dT%H:%M:%SZ), kernel $(uname -r), $(nproc) cpus, $elapsed s"
-		echo "# expect: direct (direct path, connect < $NAT_TTFP_MS ms), lan (direct-lan), none (no path, a reason), either (omnictl must agree with the data plane)"
+		echo "# expect: direct, direct-lan, direct-nat (connect < $NAT_TTFP_MS ms and exactly that path: direct over a public host candidate, direct-lan over a private one, direct-nat over a mapping), none (no path, a reason), either (omnictl must agree with the data plane)"
 		echo "# connect: B's tunnel address up -> first echo reply from A's VIP, ms; ttfp: B's omnid start -> that reply; -1: none"
 		echo "# probe: omnictl's probe_ms; path, cand_kind, reason: omnictl -j show peers on B about A"
 		echo "# roam rows: the longest gap between echo replies while B's address changes"

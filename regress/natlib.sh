@@ -1,10 +1,12 @@
 # The NAT lab (issue 7), on top of lib.sh's lab.
 #
 # lib.sh's "lan" namespace holds the bridge br0: here it is the
-# internet, 198.18.0.0/24.  The nucleus is 198.18.0.1, coturn (a
-# second STUN server, so that an edge can compare two mappings) is
-# 198.18.0.5.  Edges sit either straight on the internet (kind none)
-# or on the LAN of a router namespace:
+# internet, 198.18.0.0/24 (RFC 2544 benchmark space, which omni counts
+# as public: a path to an edge's address there shows as direct, one
+# to a router LAN's 10.N address as direct-lan).  The nucleus is
+# 198.18.0.1, coturn (a second STUN server, so that an edge can
+# compare two mappings) is 198.18.0.5.  Edges sit either straight on
+# the internet (kind none) or on the LAN of a router namespace:
 #
 #   edge --eth0-- [lan bridge  router  wan] --br0-- internet
 #

@@ -1077,24 +1077,12 @@ peer_mapping(const struct ppeer *pe, const struct probe_cand *c)
 	return 1;
 }
 
-/* Not a private, shared or link-local address: reachable as it is. */
+/* An IP address, and not a private or local one: reachable as it is. */
 static int
 addr_public(const struct omni_addr *a)
 {
-	uint8_t	 ip[16];
-
-	switch (addr_ip(a, ip)) {
-	case AF_INET:
-		return !(ip[0] == 10 || (ip[0] == 172 && (ip[1] & 0xf0) == 16) ||
-		    (ip[0] == 192 && ip[1] == 168) ||
-		    (ip[0] == 100 && (ip[1] & 0xc0) == 64) ||
-		    (ip[0] == 169 && ip[1] == 254));
-	case AF_INET6:
-		return (ip[0] & 0xfe) != 0xfc &&
-		    !(ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80);
-	default:
-		return 0;
-	}
+	return (a->sa.sa_family == AF_INET || a->sa.sa_family == AF_INET6) &&
+	    !omni_addr_is_private(a);
 }
 
 /*

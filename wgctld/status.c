@@ -119,8 +119,10 @@ status_path(int64_t last_handshake, time_t now)
 /*
  * issue 7: the path with what signald knows of the peer.  WireGuard's
  * handshake says whether traffic flows; the candidate pair in use says
- * how: to a host candidate of the peer (its LAN address) or through a
- * NAT mapping.  Without probe information it is just "direct".
+ * how: to a host candidate of the peer, which is direct-lan when it
+ * is a private or link-local address (a network we share with the
+ * peer) and plain direct when it is a public one, or through a NAT
+ * mapping.  Without probe information it is just "direct".
  */
 int
 status_peer_path(int64_t last_handshake, time_t now,
@@ -132,7 +134,8 @@ status_peer_path(int64_t last_handshake, time_t now,
 		return PATH_DIRECT;
 	switch (pp->kind) {
 	case CAND_HOST:
-		return PATH_DIRECT_LAN;
+		return omni_addr_is_private(&pp->remote) ? PATH_DIRECT_LAN :
+		    PATH_DIRECT;
 	case CAND_REFLEXIVE:
 	case CAND_PEER_REFLEXIVE:
 		return PATH_DIRECT_NAT;

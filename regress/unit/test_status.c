@@ -266,6 +266,75 @@ set_peers(uint32_t ifid, int n)
 	peers_set_end(&pe, &h);
 }
 
+/*
+ * A host candidate of the peer: direct-lan at a private or local
+ * address (a network we share with the peer), direct at a public one.
+ */
+static void
+test_host_paths(void)
+{
+	static const struct {
+		const char	*addr;
+		int		 path;
+		const char	*why;
+	} t[] = {
+		{ "198.18.0.2",		PATH_DIRECT,	"RFC 2544 benchmark (the NAT lab's internet)" },
+		{ "203.0.113.5",	PATH_DIRECT,	"public IPv4" },
+		{ "8.8.8.8",		PATH_DIRECT,	"public IPv4" },
+		{ "9.255.255.255",	PATH_DIRECT,	"just below 10/8" },
+		{ "11.0.0.1",		PATH_DIRECT,	"just above 10/8" },
+		{ "10.0.0.1",		PATH_DIRECT_LAN, "10/8" },
+		{ "10.255.255.254",	PATH_DIRECT_LAN, "10/8, its end" },
+		{ "172.15.255.255",	PATH_DIRECT,	"just below 172.16/12" },
+		{ "172.16.0.1",		PATH_DIRECT_LAN, "172.16/12" },
+		{ "172.31.255.254",	PATH_DIRECT_LAN, "172.16/12, its end" },
+		{ "172.32.0.1",		PATH_DIRECT,	"just above 172.16/12" },
+		{ "192.168.0.1",	PATH_DIRECT_LAN, "192.168/16" },
+		{ "192.169.0.1",	PATH_DIRECT,	"just above 192.168/16" },
+		{ "100.63.255.255",	PATH_DIRECT,	"just below 100.64/10" },
+		{ "100.64.0.1",		PATH_DIRECT_LAN, "100.64/10 (CGNAT)" },
+		{ "100.127.255.254",	PATH_DIRECT_LAN, "100.64/10, its end" },
+		{ "100.128.0.1",	PATH_DIRECT,	"just above 100.64/10" },
+		{ "169.254.10.20",	PATH_DIRECT_LAN, "169.254/16 link-local" },
+		{ "169.253.0.1",	PATH_DIRECT,	"just below 169.254/16" },
+		{ "127.0.0.1",		PATH_DIRECT_LAN, "127/8 loopback" },
+		{ "127.1.2.3",		PATH_DIRECT_LAN, "127/8 loopback" },
+		{ "[2001:db8::1]",	PATH_DIRECT,	"global IPv6" },
+		{ "[2a00:1450::5]",	PATH_DIRECT,	"global IPv6" },
+		{ "[fd12:3456::1]",	PATH_DIRECT_LAN, "fc00::/7 ULA (fd)" },
+		{ "[fc00::1]",		PATH_DIRECT_LAN, "fc00::/7 ULA (fc)" },
+		{ "[fe00::1]",		PATH_DIRECT,	"just above fc00::/7" },
+		{ "[fe80::1]",		PATH_DIRECT_LAN, "fe80::/10 link-local" },
+		{ "[febf::1]",		PATH_DIRECT_LAN, "fe80::/10, its end" },
+		{ "[fec0::1]",		PATH_DIRECT,	"just above fe80::/10" },
+		{ "[::1]",		PATH_DIRECT_LAN, "::1 loopback" },
+		{ "[::2]",		PATH_DIRECT,	"not ::1" },
+		{ "[::ffff:192.168.1.20]", PATH_DIRECT_LAN, "IPv4-mapped 192.168/16" },
+		{ "[::ffff:10.1.2.3]",	PATH_DIRECT_LAN, "IPv4-mapped 10/8" },
+		{ "[::ffff:172.20.0.1]", PATH_DIRECT_LAN, "IPv4-mapped 172.16/12" },
+		{ "[::ffff:100.64.0.1]", PATH_DIRECT_LAN, "IPv4-mapped 100.64/10" },
+		{ "[::ffff:169.254.1.1]", PATH_DIRECT_LAN, "IPv4-mapped link-local" },
+		{ "[::ffff:127.0.0.1]",	PATH_DIRECT_LAN, "IPv4-mapped loopback" },
+		{ "[::ffff:198.18.0.2]", PATH_DIRECT,	"IPv4-mapped public" },
+		{ "[::10.1.2.3]",	PATH_DIRECT,	"IPv4-compatible (deprecated) is no mapped address" },
+	};
+	struct peer_path	 pp;
+	size_t			 i;
+	int			 got;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		pp = path_of(1, 1, PROBE_OK, CAND_HOST);
+		if (omni_addr_parse(t[i].addr, 51820, &pp.remote) == -1) {
+			ok(0, "%s: parses", t[i].addr);
+			continue;
+		}
+		got = status_peer_path(T0 - 5, T0, &pp);
+		ok(got == t[i].path, "host candidate %s (%s): %s (got %s)",
+		    t[i].addr, t[i].why, status_path_name(t[i].path),
+		    status_path_name(got));
+	}
+}
+
 static void
 test_paths(void)
 {
@@ -276,8 +345,11 @@ test_paths(void)
 	pp = path_of(1, 1, PROBE_OK, CAND_HOST);
 	ok(status_peer_path(T0 - 5, T0, NULL) == PATH_DIRECT,
 	    "fresh, nothing probed: direct");
+	ok(status_peer_path(T0 - 5, T0, &pp) == PATH_DIRECT,
+	    "fresh over a public host candidate (203.0.113.5): direct");
+	omni_addr_parse("192.168.1.20", 51820, &pp.remote);
 	ok(status_peer_path(T0 - 5, T0, &pp) == PATH_DIRECT_LAN,
-	    "fresh over a host candidate: direct-lan");
+	    "fresh over a private host candidate (192.168.1.20): direct-lan");
 	pp.kind = CAND_REFLEXIVE;
 	ok(status_peer_path(T0 - 5, T0, &pp) == PATH_DIRECT_NAT,
 	    "fresh over a reflexive candidate: direct-nat");
@@ -287,7 +359,13 @@ test_paths(void)
 	pp.kind = CAND_NONE;
 	ok(status_peer_path(T0 - 5, T0, &pp) == PATH_DIRECT,
 	    "fresh, no candidate in use: direct");
+	pp = path_of(1, 1, PROBE_OK, CAND_REFLEXIVE);
+	omni_addr_parse("10.1.2.3", 40312, &pp.remote);
+	ok(status_peer_path(T0 - 5, T0, &pp) == PATH_DIRECT_NAT,
+	    "a reflexive candidate stays direct-nat, also at a private "
+	    "address (a carrier's NAT)");
 	pp = path_of(1, 1, PROBE_OK, CAND_HOST);
+	omni_addr_parse("192.168.1.20", 51820, &pp.remote);
 	ok(status_peer_path(T0 - 200, T0, &pp) == PATH_NONE &&
 	    status_peer_path(0, T0, &pp) == PATH_NONE,
 	    "a probe answer without a fresh handshake is no path");
@@ -360,6 +438,7 @@ main(void)
 	test_status();
 	test_nuclei();
 	test_paths();
+	test_host_paths();
 
 	status_free();
 	peers_free(&pe);

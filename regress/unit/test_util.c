@@ -242,6 +242,40 @@ test_keys(void)
 	ok(memcmp(a, f, 32) != 0, "empty cluster name distinct");
 }
 
+/* issue 7: private or local addresses (direct-lan), the others public */
+static void
+test_addr_private(void)
+{
+	static const char *const priv[] = {
+		"10.0.0.1", "172.16.0.1", "172.31.255.254", "192.168.1.1",
+		"100.64.0.1", "100.127.255.254", "169.254.1.1", "127.0.0.1",
+		"[fc00::1]", "[fd00::1]", "[fe80::1]", "[febf::ffff]",
+		"[::1]", "[::ffff:10.0.0.1]", "[::ffff:172.16.0.1]",
+		"[::ffff:192.168.0.1]", "[::ffff:100.64.0.1]",
+		"[::ffff:169.254.0.1]", "[::ffff:127.0.0.1]",
+	};
+	static const char *const pub[] = {
+		"198.18.0.2", "198.19.255.254", "203.0.113.5", "1.1.1.1",
+		"9.255.255.255", "11.0.0.0", "172.15.255.255", "172.32.0.0",
+		"192.167.255.255", "192.169.0.0", "100.63.255.255",
+		"100.128.0.0", "169.253.255.255", "169.255.0.0", "128.0.0.1",
+		"[2001:db8::1]", "[2a00:1450:4001::5]", "[fbff::1]",
+		"[fec0::1]", "[::2]", "[::ffff:198.18.0.2]", "[::10.0.0.1]",
+	};
+	struct omni_addr	 a;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(priv) / sizeof(priv[0]); i++)
+		ok(omni_addr_parse(priv[i], 1, &a) == 0 &&
+		    omni_addr_is_private(&a), "%s is private or local",
+		    priv[i]);
+	for (i = 0; i < sizeof(pub) / sizeof(pub[0]); i++)
+		ok(omni_addr_parse(pub[i], 1, &a) == 0 &&
+		    !omni_addr_is_private(&a), "%s is public", pub[i]);
+	memset(&a, 0, sizeof(a));
+	ok(!omni_addr_is_private(&a), "no address is not a private one");
+}
+
 /* issue 7: what the parent and wgctld check of a peer path */
 static void
 test_peer_path(void)
@@ -295,6 +329,7 @@ main(void)
 	if (sodium_init() == -1)
 		return 1;
 	test_addr();
+	test_addr_private();
 	test_prefix();
 	test_base64();
 	test_keys();
