@@ -342,6 +342,7 @@ iface_destroy(struct iface *ifp)
 		TAILQ_REMOVE(&ifp->if_peers, ap, ap_entry);
 		free(ap);
 	}
+	free(ifp->if_set);
 	if (ifp->if_sock4 != -1)
 		close(ifp->if_sock4);
 	if (ifp->if_sock6 != -1)
@@ -595,6 +596,73 @@ parent_send_signald(struct child *c)
 	(void)c;
 }
 
+/*
+ * A peer set from signald is checked, then passed on to wgctld, and
+ * kept: each interface keeps the last complete set (BEGIN, exactly
+ * the announced count of PEERs, a matching END) in if_set, which a
+ * restarted wgctld gets again after the applied state, so a set that
+ * died with the previous wgctld before it was applied is not lost
+ * until signald's next change.  A set abandoned half-way is
+ * discarded, never kept.
+ *
+ * A set in progress when wgctld restarts is not interleaved with the
+ * replay: every set is forwarded to the wgctld that got its BEGIN
+ * (wggen, wgctld_gen when it began) and to no other.  The rest of it
+ * is held from a new wgctld, which gets the replay instead, and at
+ * END, the set being complete and kept, the new wgctld gets all of it
+ * at once from if_set.
+ */
+static struct {
+	int		 active;
+	uint32_t	 ifid;
+	uint32_t	 count;
+	uint32_t	 seen;
+	pid_t		 pid;	/* of the signald that began it */
+	uint64_t	 wggen;	/* the wgctld its BEGIN went to */
+	struct omni_peer *peers; /* seen so far, to keep at END */
+	uint32_t	 cap;
+} peerset;
+static uint64_t	 wgctld_gen;	/* one per wgctld process started */
+static int	 parent_reloading;	/* c_init() for a reload, not a start */
+
+static void
+peerset_discard(void)
+{
+	peerset.active = 0;
+	free(peerset.peers);
+	peerset.peers = NULL;
+	peerset.cap = peerset.seen = 0;
+}
+
+/* The set seen so far becomes the interface's last complete set. */
+static void
+peerset_keep(struct iface *ifp)
+{
+	free(ifp->if_set);
+	ifp->if_set = peerset.peers;
+	ifp->if_nset = peerset.seen;
+	ifp->if_have_set = 1;
+	peerset.peers = NULL;
+	peerset.cap = peerset.seen = 0;
+}
+
+/* An interface's last complete set, whole, to wgctld. */
+static void
+peerset_send(struct iface *ifp)
+{
+	struct peer_set_hdr	 h;
+	uint32_t		 i;
+
+	memset(&h, 0, sizeof(h));
+	h.ifid = ifp->if_id;
+	h.count = ifp->if_nset;
+	child_send(PROC_WGCTLD, IMSG_PEERS_BEGIN, 0, -1, &h, sizeof(h));
+	for (i = 0; i < ifp->if_nset; i++)
+		child_send(PROC_WGCTLD, IMSG_PEERS_PEER, 0, -1,
+		    &ifp->if_set[i], sizeof(ifp->if_set[i]));
+	child_send(PROC_WGCTLD, IMSG_PEERS_END, 0, -1, &h, sizeof(h));
+}
+
 void
 parent_send_wgctld(struct child *c)
 {
@@ -617,6 +685,22 @@ parent_send_wgctld(struct child *c)
 			child_send(PROC_WGCTLD, IMSG_WG_STATE_PEER, 0, -1,
 			    &ap->ap_req, sizeof(ap->ap_req));
 	child_send(PROC_WGCTLD, IMSG_WG_STATE_END, 0, -1, NULL, 0);
+	/*
+	 * A new wgctld (not a reload: the running one has them) gets the
+	 * last peer set of each interface, so it converges at once to
+	 * what signald wants.  A set it already applied is a no-op in its
+	 * diff: no WireGuard request.
+	 */
+	if (!parent_reloading) {
+		wgctld_gen++;
+		TAILQ_FOREACH(ifp, &omnid->o_ifaces, if_entry) {
+			if (!ifp->if_have_set)
+				continue;
+			log_debug("wgctld: replaying %u peers of interface %s",
+			    ifp->if_nset, ifp->if_conf.name);
+			peerset_send(ifp);
+		}
+	}
 	if (omnid->o_ctl_sock != -1) {
 		memset(&sc, 0, sizeof(sc));
 		child_send(PROC_WGCTLD, IMSG_SOCK_CONTROL, 0,
@@ -647,15 +731,6 @@ parent_send_metricsd(struct child *c)
 
 /* --- messages from the children ---------------------------------------- */
 
-/* A peer set from signald is checked, then passed on to wgctld. */
-static struct {
-	int		 active;
-	uint32_t	 ifid;
-	uint32_t	 count;
-	uint32_t	 seen;
-	pid_t		 pid;	/* of the signald that began it */
-} peerset;
-
 /*
  * A child sent what it never should.  The parent goes on: it closes
  * the channel, so the child is killed and started again (fuzz_imsg_parent
@@ -666,7 +741,7 @@ child_insane(struct imsgev *iev, const char *why)
 {
 	log_warnx("%s: %s", omni_proc_name(iev->peer), why);
 	if (iev->peer == PROC_SIGNALD)
-		peerset.active = 0;
+		peerset_discard();
 	iev->closed(iev);
 }
 
@@ -682,17 +757,22 @@ from_signald_peers_begin(struct imsgev *iev, struct imsg *im)
 		child_insane(iev, "peer set begun twice");
 		return;
 	}
-	peerset.active = 0;
+	peerset_discard();
 	if (iface_find(h.ifid) == NULL) {
 		log_warnx("signald: peer set for unknown interface %u",
 		    h.ifid);
 		return;
 	}
+	if (h.count > OMNI_MAX_PEERS) {
+		log_warnx("signald: peer set of %u peers, more than %d, "
+		    "refused", h.count, OMNI_MAX_PEERS);
+		return;
+	}
 	peerset.active = 1;
 	peerset.ifid = h.ifid;
 	peerset.count = h.count;
-	peerset.seen = 0;
 	peerset.pid = pid;
+	peerset.wggen = wgctld_gen;
 	child_send(PROC_WGCTLD, IMSG_PEERS_BEGIN, 0, -1, &h, sizeof(h));
 }
 
@@ -722,17 +802,38 @@ from_signald_peer(struct imsgev *iev, struct imsg *im)
 		child_insane(iev, "peer with invalid address");
 		return;
 	}
-	if (++peerset.seen > peerset.count) {
+	if (peerset.seen + 1 > peerset.count) {
 		child_insane(iev, "more peers than announced");
 		return;
 	}
-	child_send(PROC_WGCTLD, IMSG_PEERS_PEER, 0, -1, &p, sizeof(p));
+	if (peerset.seen == peerset.cap) {
+		struct omni_peer	*n;
+		uint32_t		 cap;
+
+		/* seen < count <= OMNI_MAX_PEERS: bounded */
+		cap = peerset.cap ? peerset.cap * 2 : 64;
+		if (cap > peerset.count)
+			cap = peerset.count;
+		if ((n = reallocarray(peerset.peers, cap, sizeof(*n))) ==
+		    NULL) {
+			/* no END follows: wgctld never applies the set */
+			log_warn("peer set");
+			peerset_discard();
+			return;
+		}
+		peerset.peers = n;
+		peerset.cap = cap;
+	}
+	peerset.peers[peerset.seen++] = p;
+	if (peerset.wggen == wgctld_gen)
+		child_send(PROC_WGCTLD, IMSG_PEERS_PEER, 0, -1, &p, sizeof(p));
 }
 
 static void
 from_signald_peers_end(struct imsgev *iev, struct imsg *im)
 {
 	struct peer_set_hdr	 h;
+	struct iface		*ifp;
 
 	memcpy(&h, im->data, sizeof(h));
 	if (!peerset.active)
@@ -742,7 +843,30 @@ from_signald_peers_end(struct imsgev *iev, struct imsg *im)
 		return;
 	}
 	peerset.active = 0;
-	child_send(PROC_WGCTLD, IMSG_PEERS_END, 0, -1, &h, sizeof(h));
+	if (peerset.seen != peerset.count ||
+	    (ifp = iface_find(h.ifid)) == NULL) {
+		/*
+		 * Fewer peers than announced (wgctld ignores the set too),
+		 * or a reload removed the interface meanwhile: not kept.
+		 */
+		peerset_discard();
+		if (peerset.wggen == wgctld_gen)
+			child_send(PROC_WGCTLD, IMSG_PEERS_END, 0, -1, &h,
+			    sizeof(h));
+		return;
+	}
+	peerset_keep(ifp);
+	log_debug("%s: peer set of %u peers from signald kept",
+	    ifp->if_conf.name, ifp->if_nset);
+	if (peerset.wggen == wgctld_gen)
+		child_send(PROC_WGCTLD, IMSG_PEERS_END, 0, -1, &h, sizeof(h));
+	else {
+		/* wgctld restarted during the set: all of it, at once */
+		log_debug("wgctld: sending %u peers of interface %s, a set "
+		    "begun before it started", ifp->if_nset,
+		    ifp->if_conf.name);
+		peerset_send(ifp);
+	}
 }
 
 /*
@@ -1476,11 +1600,13 @@ parent_reload(char *err, size_t errlen)
 	parent_ctl_apply();
 
 	/* Stream the new configuration; children swap it on END. */
+	parent_reloading = 1;
 	for (p = 0; p < PROC_MAX; p++) {
 		c = &omnid->o_children[p];
 		if (c->c_name != NULL && c->c_running)
 			c->c_init(c);
 	}
+	parent_reloading = 0;
 	if (omnid->o_conf.global.metrics_enabled)
 		child_start(child_get(PROC_METRICSD));
 	omnid->o_reload_ok++;
@@ -1499,6 +1625,7 @@ parent_shutdown(void)
 	children_stop();
 	while ((ifp = TAILQ_FIRST(&omnid->o_ifaces)) != NULL)
 		iface_destroy(ifp);
+	peerset_discard();
 	if (omnid->o_ctl_sock != -1)
 		unlink(omnid->o_ctlpath);
 	if (omnid->o_ctl_ro_sock != -1)

@@ -39,6 +39,13 @@ struct iface {
 	int			 if_probe4;	/* issue 7: raw probe sockets */
 	int			 if_probe6;
 	uint16_t		 if_probe_port;	/* the port they filter on */
+	/*
+	 * The last complete peer set signald sent (at most OMNI_MAX_PEERS),
+	 * replayed to a restarted wgctld: if_have_set 0 until one came.
+	 */
+	struct omni_peer	*if_set;
+	uint32_t		 if_nset;
+	int			 if_have_set;
 };
 TAILQ_HEAD(ifaces, iface);
 
