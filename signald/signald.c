@@ -117,11 +117,32 @@ static struct {
 static struct nucleus		*nucleus;
 static int			 nucleus_fd = -1;
 static struct event		 nucleus_ev;
-static TAILQ_HEAD(, ssock)	 edge_socks = TAILQ_HEAD_INITIALIZER(edge_socks);
+TAILQ_HEAD(ssocks, ssock);
+static struct ssocks	 edge_socks = TAILQ_HEAD_INITIALIZER(edge_socks);
 /* issue 7: the raw probe sockets (probe.c), and its fine timer */
-static TAILQ_HEAD(, ssock)	 probe_socks =
-				    TAILQ_HEAD_INITIALIZER(probe_socks);
+static struct ssocks	 probe_socks = TAILQ_HEAD_INITIALIZER(probe_socks);
 static struct event		 ev_probe;
+
+/* The socket of an interface and family in a list (edge or probe). */
+static struct ssock *
+ssock_find(struct ssocks *list, uint32_t ifid, int af)
+{
+	struct ssock	*ss;
+
+	TAILQ_FOREACH(ss, list, ss_entry)
+		if (ss->ss_ifid == ifid && ss->ss_af == af)
+			return ss;
+	return NULL;
+}
+
+static void
+ssock_close(struct ssocks *list, struct ssock *ss)
+{
+	TAILQ_REMOVE(list, ss, ss_entry);
+	event_del(&ss->ss_ev);
+	close(ss->ss_fd);
+	free(ss);
+}
 
 static __attribute__((noreturn)) void
 usage(void)
@@ -429,26 +450,6 @@ probe_read(int fd, short event, void *arg)
 	probe_arm();
 }
 
-static struct ssock *
-probe_sock_find(uint32_t ifid, int af)
-{
-	struct ssock	*ss;
-
-	TAILQ_FOREACH(ss, &probe_socks, ss_entry)
-		if (ss->ss_ifid == ifid && ss->ss_af == af)
-			return ss;
-	return NULL;
-}
-
-static void
-probe_sock_close(struct ssock *ss)
-{
-	TAILQ_REMOVE(&probe_socks, ss, ss_entry);
-	event_del(&ss->ss_ev);
-	close(ss->ss_fd);
-	free(ss);
-}
-
 static void
 probe_timer(int fd, short event, void *arg)
 {
@@ -481,26 +482,6 @@ probe_arm(void)
 	evtimer_add(&ev_probe, &tv);
 }
 
-static struct ssock *
-edge_sock_find(uint32_t ifid, int af)
-{
-	struct ssock	*ss;
-
-	TAILQ_FOREACH(ss, &edge_socks, ss_entry)
-		if (ss->ss_ifid == ifid && ss->ss_af == af)
-			return ss;
-	return NULL;
-}
-
-static void
-edge_sock_close(struct ssock *ss)
-{
-	TAILQ_REMOVE(&edge_socks, ss, ss_entry);
-	event_del(&ss->ss_ev);
-	close(ss->ss_fd);
-	free(ss);
-}
-
 /* edge_io: one datagram to a nucleus on the interface's socket. */
 static int
 io_send(uint32_t ifid, const struct omni_addr *to, const uint8_t *buf,
@@ -508,7 +489,7 @@ io_send(uint32_t ifid, const struct omni_addr *to, const uint8_t *buf,
 {
 	struct ssock	*ss;
 
-	if ((ss = edge_sock_find(ifid, to->sa.sa_family)) == NULL) {
+	if ((ss = ssock_find(&edge_socks, ifid, to->sa.sa_family)) == NULL) {
 		errno = ENOTCONN;
 		return -1;
 	}
@@ -711,11 +692,11 @@ signald_reconf_end(struct imsgev *iev, struct imsg *im)
 	stun_client_reconf(staged.ifaces, staged.nifaces, clk.ms);
 	TAILQ_FOREACH_SAFE(ss, &edge_socks, ss_entry, tmp)
 		if (!edge_has_iface(ss->ss_ifid))
-			edge_sock_close(ss);
+			ssock_close(&edge_socks, ss);
 	TAILQ_FOREACH_SAFE(ss, &probe_socks, ss_entry, tmp)
 		if (!edge_has_iface(ss->ss_ifid)) {
 			probe_iface_gone(ss->ss_ifid);
-			probe_sock_close(ss);
+			ssock_close(&probe_socks, ss);
 		}
 	staged_reset();
 	probe_arm();
@@ -752,8 +733,8 @@ signald_sock_edge(struct imsgev *iev, struct imsg *im)
 		close(im->fd);
 		return;
 	}
-	if ((ss = edge_sock_find(se.ifid, se.af)) != NULL)
-		edge_sock_close(ss);
+	if ((ss = ssock_find(&edge_socks, se.ifid, se.af)) != NULL)
+		ssock_close(&edge_socks, ss);
 	if ((ss = calloc(1, sizeof(*ss))) == NULL)
 		fatal("edge socket");
 	ss->ss_ifid = se.ifid;
@@ -790,8 +771,8 @@ signald_sock_probe(struct imsgev *iev, struct imsg *im)
 		return;
 	}
 	/* probe.c sends on the new one already */
-	if ((old = probe_sock_find(sp.ifid, sp.af)) != NULL)
-		probe_sock_close(old);
+	if ((old = ssock_find(&probe_socks, sp.ifid, sp.af)) != NULL)
+		ssock_close(&probe_socks, old);
 	if ((ss = calloc(1, sizeof(*ss))) == NULL)
 		fatal("probe socket");
 	ss->ss_ifid = sp.ifid;
