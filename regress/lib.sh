@@ -65,6 +65,28 @@ EOT
 	chmod 0600 "$f"
 }
 
+# lab_load_nucleus_conf HOST [LINE ...]: a nucleus on 127.0.0.1 for
+# regress/load/loadgen, which runs in the same namespace; each LINE
+# ("max-edges: 2100000") is one more key of its nucleus: section.
+lab_load_nucleus_conf() {
+	f=$LABDIR/$1.conf
+	cat > "$f" <<EOT
+control-socket: $LABDIR/$1.sock
+metrics:
+  listen: 127.0.0.1:9090
+nucleus:
+  listen: 127.0.0.1:51900
+  secret: "$SECRET"
+  peer-timeout: 120
+  identity: $LABDIR/$1.nucleus.key
+EOT
+	shift
+	for _l in "$@"; do
+		echo "  $_l" >>"$f"
+	done
+	chmod 0600 "$f"
+}
+
 # lab_edge_conf HOST VIPHOST NUCLEUSHOST [SECRET]
 lab_edge_conf() {
 	f=$LABDIR/$1.conf

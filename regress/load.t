@@ -24,17 +24,7 @@ make -s -C "$TOP" regress/load/loadgen >/dev/null || {
 
 lab_init
 lab_host nuc 1
-cat > "$LABDIR/nuc.conf" <<EOT
-control-socket: $LABDIR/nuc.sock
-metrics:
-  listen: 127.0.0.1:9090
-nucleus:
-  listen: 127.0.0.1:51900
-  secret: "$SECRET"
-  peer-timeout: 120
-  identity: $LABDIR/nuc.nucleus.key
-EOT
-chmod 0600 "$LABDIR/nuc.conf"
+lab_load_nucleus_conf nuc
 lab_start nuc
 check "the nucleus answers on 127.0.0.1" wait_for 10 sh -c \
     "ip netns exec $LAB-nuc curl -sf http://127.0.0.1:9090/metrics | grep -q '^omni_nucleus_edges'"

@@ -17,16 +17,7 @@ has_edges() {
 	[ "$(edges)" = "$1" ]
 }
 
-lab_init
-lab_host nuc 1
-lab_host e1 2
-lab_host e2 3
-lab_nucleus_conf nuc 1
-lab_edge_conf e1 2 1
-lab_edge_conf e2 3 1
-lab_start nuc
-lab_start e1
-lab_start e2
+lab_mesh
 check "mesh up" wait_for 30 ping_vip e1 3
 check "the nucleus holds both edges" wait_for 5 has_edges 2
 

@@ -68,16 +68,7 @@ spawn() {
 }
 
 # ---- the lab: nucleus, two edges, omnid everywhere ----
-lab_init
-lab_host nuc 1
-lab_host e1 2
-lab_host e2 3
-lab_nucleus_conf nuc 1
-lab_edge_conf e1 2 1
-lab_edge_conf e2 3 1
-lab_start nuc
-lab_start e1
-lab_start e2
+lab_mesh
 
 # ---- wireguard-go by hand: 10.88.0.0/24, port 51821 ----
 for n in 2 3; do

@@ -68,20 +68,8 @@ mkdir -p "$OUT"
 
 lab_init
 lab_host nuc 1
-cat > "$LABDIR/nuc.conf" <<EOT
-control-socket: $LABDIR/nuc.sock
-metrics:
-  listen: 127.0.0.1:9090
-nucleus:
-  listen: 127.0.0.1:51900
-  secret: "$SECRET"
-  peer-timeout: 120
-  identity: $LABDIR/nuc.nucleus.key
-  max-edges: $MAX_EDGES
-  max-clusters: $MAX_CLUSTERS
-  rate-limit: $RATE_LIMIT
-EOT
-chmod 0600 "$LABDIR/nuc.conf"
+lab_load_nucleus_conf nuc "max-edges: $MAX_EDGES" \
+    "max-clusters: $MAX_CLUSTERS" "rate-limit: $RATE_LIMIT"
 
 # run NAME EDGES CLUSTER [loadgen flags]: a fresh nucleus, loadgen
 run() {
