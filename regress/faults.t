@@ -67,26 +67,8 @@ pingend() {
 	tend=$(date +%s.%N)
 	kill -INT "$p" 2>/dev/null
 	wait "$p"
-	set -- $(awk -v tstart="$tstart" -v tend="$tend" '
-	    /^\[[0-9.]+\] .*bytes from/ {
-		t = substr($1, 2, length($1) - 2)
-		if (prev == "") prev = tstart
-		if (t - prev > gap) gap = t - prev
-		prev = t
-		for (i = 2; i <= NF; i++)
-			if ($i ~ /^icmp_seq=/) {
-				s = substr($i, 10) + 0
-				if (!(s in seen)) { seen[s] = 1; got++ }
-				if (s > last) last = s
-			}
-	    }
-	    /packets transmitted/ { sent = $1 }
-	    END {
-		if (prev == "") { print 999999, sent, sent; exit }
-		if (tend - prev > gap) gap = tend - prev
-		printf "%d %d %d\n", gap * 1000, last - got, sent
-	    }' "$LABDIR/ping.$1")
-	GAP=$1 LOST=$2 SENT=$3
+	set -- $(ping_summary "$LABDIR/ping.$1" "$tstart" "$tend")
+	GAP=$1 LOST=$2 SENT=$4
 }
 
 lab_init

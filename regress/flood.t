@@ -217,24 +217,8 @@ ok $([ "${us:-0}" = "$n" ]; echo $?) "from a host that is no nucleus: unknown_so
 t1=$(date +%s.%N)
 kill -INT $pp
 wait $pp
-awk -v t0="$t0" -v t1="$t1" '
-    /^\[[0-9.]+\] .*bytes from/ {
-	t = substr($1, 2, length($1) - 2)
-	if (prev == "") prev = t0
-	if (t - prev > gap) gap = t - prev
-	prev = t
-	for (i = 2; i <= NF; i++)
-		if ($i ~ /^icmp_seq=/) {
-			s = substr($i, 10) + 0
-			if (!(s in seen)) { seen[s] = 1; got++ }
-			if (s > last) last = s
-		}
-    }
-    END {
-	if (t1 - prev > gap) gap = t1 - prev
-	printf "%d %d %d\n", last - got, last, gap * 1000
-    }' "$LABDIR/ping" > "$LABDIR/ping.sum"
-read -r lost last gap < "$LABDIR/ping.sum"
+ping_summary "$LABDIR/ping" "$t0" "$t1" > "$LABDIR/ping.sum"
+read -r gap lost last _ < "$LABDIR/ping.sum"
 ok $([ "$lost" = 0 ] && [ "$last" -gt 100 ]; echo $?) \
     "not one ping lost during the floods ($lost of $last; longest gap $gap ms)"
 after=$(state)

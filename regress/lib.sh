@@ -155,6 +155,36 @@ wait_for() {
 	return 1
 }
 
+# ping_summary FILE TSTART TEND: of a `ping -D` log stopped at TEND
+# (date +%s.%N) that started at TSTART, prints "GAP LOST LAST SENT":
+# the longest time without a reply in ms (from the start to the first
+# reply, between replies, and from the last reply to the end), the
+# requests up to the last answered one that got no reply (the one in
+# flight when ping stops is no loss, a trailing loss shows as a gap),
+# the last sequence number answered, and the requests sent.  Without
+# any reply: "999999 SENT 0 SENT".
+ping_summary() {
+	awk -v tstart="$2" -v tend="$3" '
+	    /^\[[0-9.]+\] .*bytes from/ {
+		t = substr($1, 2, length($1) - 2)
+		if (prev == "") prev = tstart
+		if (t - prev > gap) gap = t - prev
+		prev = t
+		for (i = 2; i <= NF; i++)
+			if ($i ~ /^icmp_seq=/) {
+				s = substr($i, 10) + 0
+				if (!(s in seen)) { seen[s] = 1; got++ }
+				if (s > last) last = s
+			}
+	    }
+	    /packets transmitted/ { sent = $1 }
+	    END {
+		if (prev == "") { printf "999999 %d 0 %d\n", sent, sent; exit }
+		if (tend - prev > gap) gap = tend - prev
+		printf "%d %d %d %d\n", gap * 1000, last - got, last, sent
+	    }' "$1"
+}
+
 # ping_vip HOST VIPHOST: one ping through the tunnel
 ping_vip() {
 	ip netns exec "$LAB-$1" ping -c 1 -W 1 "10.77.0.$2"
