@@ -615,26 +615,37 @@ part_apply(struct edge_iface *ei, struct ptab *t, const struct sig_msg *m,
 	}
 }
 
-/* A full sync is complete: the staging table becomes the view. */
+/*
+ * A full sync is complete: the staging table becomes the view.
+ *
+ * If the nucleus restarted (another epoch), peers it does not know yet
+ * stay a while, provisionally, until the others have registered again.
+ * Provisional entries also survive a later full sync of the same epoch:
+ * an edge whose REGISTER was answered late sends it again, and the
+ * second answer, a full sync too, may hold fewer peers than the first
+ * because the others have not registered yet either.  They go when
+ * en_prov_until passes, as they would have without that second sync.
+ */
 static void
 full_done(struct edge_iface *ei, struct edge_nucleus *en, uint64_t now)
 {
 	struct ptab_ent	*pe;
-	int		 kept = 0;
+	uint64_t	 until;
+	int		 restarted, kept = 0;
 
-	if (en->en_synced && en->en_epoch != en->en_sepoch) {
-		/*
-		 * The nucleus restarted: peers it does not know yet stay a
-		 * while, until the others have registered again.
-		 */
-		PTAB_FOREACH(pe, &en->en_view)
-			if (ptab_get(&en->en_stage, pe->pe_peer.pubkey) ==
-			    NULL && ptab_put(&en->en_stage, &pe->pe_peer,
-			    pe->pe_stamp, 1) == 0)
-				kept++;
-		if (kept > 0)
-			en->en_prov_until = now + EDGE_SILENT_BEATS * hb_ms(ei);
+	restarted = en->en_synced && en->en_epoch != en->en_sepoch;
+	PTAB_FOREACH(pe, &en->en_view) {
+		if (!restarted && pe->pe_until == 0)
+			continue;
+		if (ptab_get(&en->en_stage, pe->pe_peer.pubkey) != NULL)
+			continue;
+		until = restarted ? 1 : pe->pe_until;
+		if (ptab_put(&en->en_stage, &pe->pe_peer, pe->pe_stamp,
+		    until) == 0)
+			kept++;
 	}
+	if (restarted && kept > 0)
+		en->en_prov_until = now + EDGE_SILENT_BEATS * hb_ms(ei);
 	ptab_swap(&en->en_view, &en->en_stage);
 	ptab_clear(&en->en_stage);
 	en->en_epoch = en->en_sepoch;

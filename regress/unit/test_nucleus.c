@@ -881,6 +881,8 @@ static struct nucleus	*nuc;
 static struct omni_addr	 nucaddr, ifaddr[NIF + 1];
 static uint8_t		 ifpriv[NIF + 1][32], ifpub[NIF + 1][32];
 static int		 loss;		/* percent */
+static int		 hold;		/* pump() delivers nothing */
+static int		 maxrounds = 100;	/* request-answer rounds */
 static size_t		 lastset[NIF + 1];
 static int		 nemit[NIF + 1];
 static size_t		 minset[NIF + 1];
@@ -943,7 +945,9 @@ pump(void)
 	int			 n, j, rounds;
 	size_t			 k;
 
-	for (rounds = 0; rounds < 100; rounds++) {
+	if (hold)
+		return;
+	for (rounds = 0; rounds < maxrounds; rounds++) {
 		while (ndhq > 0) {
 			r = dhq[--ndhq];
 			r.ok = keys_dh(ifpriv[r.ifid], ifpub[r.ifid], r.peer,
@@ -985,6 +989,21 @@ pump(void)
 				    &clk);
 			}
 	}
+}
+
+/* The queued datagrams in interface order, each interface's in its own. */
+static void
+q_by_iface(void)
+{
+	static __typeof__(q)	 sorted;
+	int			 i, j, n = 0;
+
+	for (i = 1; i <= NIF; i++)
+		for (j = 0; j < nq; j++)
+			if (q[j].ifid == (uint32_t)i)
+				sorted[n++] = q[j];
+	memcpy(q, sorted, n * sizeof(q[0]));
+	nq = n;
 }
 
 static void
@@ -1103,6 +1122,47 @@ test_edge(void)
 	run_for(10);
 	ok(all_sets(3, 2) && minset[1] == 99 && minset[2] == 99 &&
 	    minset[3] == 99, "no peer set shrank meanwhile");
+
+	/*
+	 * It goes silent long enough for the edges to give it up, then
+	 * comes back slowly: what they send queues up (a starting
+	 * nucleus's socket is bound before signald reads it), and the
+	 * answer to their REGISTER is late enough that each sends it
+	 * again.  Both REGISTERs get a full sync of the new epoch, the
+	 * second one with fewer peers than the edges had: the peers kept
+	 * from before the restart must survive that second sync too.
+	 */
+	for (i = 1; i <= 3; i++)
+		minset[i] = 99;
+	nucleus_free(nuc);
+	nuc = NULL;
+	run_for(8);
+	ok(edge_status(0, name, sizeof(name), &reg) && !reg,
+	    "silent for 8 s: not registered");
+	nuc = nucleus_new(root, npriv, npub, 15);
+	hold = 1;
+	run_for(3);		/* REGISTERs without a cookie queue up */
+	hold = 0;
+	maxrounds = 1;		/* the CHALLENGEs; REGISTERs with one queue */
+	pump();
+	hold = 1;
+	advance(1100);
+	edge_tick(&clk);	/* no answer yet: REGISTER again */
+	q_by_iface();		/* omni1's two first: it sees no other */
+	hold = 0;
+	maxrounds = 100;
+	before = sig_stats.received[SIG_REGISTER_ACK];
+	pump();
+	ok(sig_stats.received[SIG_REGISTER_ACK] - before >= 4,
+	    "late answers: REGISTERs answered twice (%d ACKs)",
+	    (int)(sig_stats.received[SIG_REGISTER_ACK] - before));
+	run_for(10);
+	ok(nucleus_nedges(nuc) == 3 && all_sets(3, 2),
+	    "all registered again with the slow nucleus");
+	ok(minset[1] == 99 && minset[2] == 99 && minset[3] == 99,
+	    "no peer set shrank meanwhile (smallest %zu %zu %zu)",
+	    minset[1] == 99 ? 2 : minset[1], minset[2] == 99 ? 2 : minset[2],
+	    minset[3] == 99 ? 2 : minset[3]);
 
 	/* 30% loss on everything, a fourth edge joins */
 	loss = 30;
