@@ -39,8 +39,13 @@
 #                reason without one
 #     Why: none and cone never stand in the way of a coordinated
 #     punch; a public edge is reached from behind any NAT (its peer
-#     learns the mapping from the packets, peer-reflexive); masq-masq
-#     and random-random cannot connect without a relay.
+#     learns the mapping from the packets, peer-reflexive);
+#     random-random cannot connect without a relay.  masq-masq is
+#     either: the punches connect only when both leave their routers
+#     before either reaches the other's (fact 5 shows the usual
+#     order, the peer's packet first, failing for good).  On the
+#     lab's microsecond links that is a race, and CI saw it won once.
+#     Without a connection the reason must still name the cause.
 # (3) roaming: a ping every 50 ms from A to B while B changes its
 #     address; the longest gap between replies must stay under 2 s.
 # The matrix is printed as TAP comments and, when every row ran,
@@ -187,6 +192,15 @@ path_settled() {	# none, with the reason probing gave up
 	peer_json "$1" "$2" |
 	    jq -e '.path == "none" and (.path_reason // "") != ""' >/dev/null 2>&1
 }
+reason_is() {	# reason_is PAIR REASON: it names the cause the NATs point to
+	case $1 in
+	masq-masq) _want='unfiltered NAT' ;;
+	random-random) _want='both NATs map per destination' ;;
+	*) return 0 ;;
+	esac
+	ok $(echo "$2" | grep -q "$_want"; echo $?) \
+	    "$1: the reason says '$_want'"
+}
 ms_between() {	# ms_between T0 T1 (unix times with fractions)
 	awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (b - a) * 1000 }'
 }
@@ -314,14 +328,7 @@ nat_pair() {
 		    "$pair: no packet crosses within ${win} s (ttfp $ttfp)"
 		ok $([ "$path" = none ] && [ -n "$reason" ] && [ "$hs" = 0 ]; echo $?) \
 		    "$pair: omnictl shows path none, a reason and no handshake (path $path, reason '${reason}', handshake $hs)"
-		# the reason names the cause the NATs' behaviour points to
-		case $pair in
-		masq-masq) want='unfiltered NAT' ;;
-		random-random) want='both NATs map per destination' ;;
-		*) want= ;;
-		esac
-		[ -z "$want" ] || ok $(echo "$reason" | grep -q "$want"; echo $?) \
-		    "$pair: the reason says '$want'"
+		reason_is "$pair" "$reason"
 		;;
 	either)
 		if [ "$ttfp" -ge 0 ]; then
@@ -330,6 +337,7 @@ nat_pair() {
 		else
 			ok $([ "$path" = none ] && [ -n "$reason" ]; echo $?) \
 			    "$pair: not connected, and omnictl says none with a reason (path $path, reason '${reason}')"
+			reason_is "$pair" "$reason"
 		fi
 		;;
 	esac
@@ -352,7 +360,7 @@ nat_pair none masq direct
 nat_pair none random direct
 nat_pair cone masq either
 nat_pair cone random either
-nat_pair masq masq none
+nat_pair masq masq either
 nat_pair random random none
 
 echo "# NAT matrix, $(date -u +%Y-%m-%dT%H:%M:%SZ), kernel $(uname -r), $(nproc) cpus"
