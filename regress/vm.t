@@ -3,8 +3,8 @@
 # development and CI kernel has no WireGuard module, so this boots
 # Debian's cloud kernel (its image package fetched with apt-get
 # download into regress/vm/cache/ and unpacked with dpkg -x, never
-# installed) under qemu-system-x86_64, software emulation when there
-# is no /dev/kvm, with an initramfs built here (regress/vm/
+# installed) under qemu-system-x86_64, in software emulation unless
+# told to use KVM, with an initramfs built here (regress/vm/
 # mkinitramfs.sh).  Inside, regress/vm/init.sh runs a nucleus and
 # edges with backend: kernel in network namespaces and the 2,000-peer
 # and error tests of regress/vm/wgbulk; its results come back as
@@ -13,7 +13,8 @@
 # It never skips: a missing tool or package is a failure that says
 # what to install (make deps does).  TAP: the plan comes last.
 #
-# Environment: OMNI_VM_TIMEOUT (seconds, default 300), OMNI_VM_CACHE
+# Environment: OMNI_VM_ACCEL (tcg, the default, or kvm),
+# OMNI_VM_TIMEOUT (seconds, default 300), OMNI_VM_CACHE
 # (where the kernel package is kept), OMNI_VM_APPEND (more kernel
 # arguments; "omnivm.quick" runs the mesh tests only, and then the
 # test count check fails on purpose).
@@ -118,14 +119,21 @@ cp "$TMP/k/boot/vmlinuz-$kver" "$TMP/vmlinuz"
 rm -rf "$TMP/k" "$TMP/work"
 
 # --- the VM ---------------------------------------------------------------
-if [ -w /dev/kvm ]; then
+# Software emulation unless OMNI_VM_ACCEL=kvm: the same on every
+# machine.  A nested hypervisor was seen offering /dev/kvm and then
+# failing in two ways (qemu aborting on an MSR that -cpu host sets,
+# IA32_ARCH_CAPABILITIES; and, without that MSR, "KVM internal error"
+# in the guest kernel, a hang until the timeout), so /dev/kvm alone
+# does not say KVM works.
+case ${OMNI_VM_ACCEL:-tcg} in
+kvm)	[ -w /dev/kvm ] || bail "OMNI_VM_ACCEL=kvm, but /dev/kvm is not writable"
 	accel="-accel kvm -cpu host"
-	mode=KVM
-else
-	# A bounded translation cache: the default is 1 GiB.
+	mode="KVM (OMNI_VM_ACCEL=kvm)" ;;
+tcg)	# A bounded translation cache: the default is 1 GiB.
 	accel="-accel tcg,tb-size=128 -cpu max"
-	mode="software emulation (no /dev/kvm)"
-fi
+	mode="software emulation" ;;
+*)	bail "OMNI_VM_ACCEL must be tcg or kvm, not '$OMNI_VM_ACCEL'" ;;
+esac
 echo "# booting under $mode, timeout ${TIMEOUT} s"
 t0=$(date +%s.%N)
 # shellcheck disable=SC2086
