@@ -20,6 +20,9 @@ const struct metric_def metric_defs[] = {
 	{ "omni_local_addrs_updates_total", METRIC_COUNTER,
 	    "Changes of the host's underlay addresses or default routes "
 	    "told to signald." },
+	{ "omni_netmon_dumps_total", METRIC_COUNTER,
+	    "Full reads of the host's links, addresses and routes made to "
+	    "follow underlay changes." },
 	{ "omni_peer_paths_invalid_total", METRIC_COUNTER,
 	    "Peer paths from signald the parent dropped as invalid." },
 	{ "omni_wg_peers", METRIC_GAUGE,

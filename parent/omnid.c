@@ -1327,6 +1327,7 @@ parent_metrics(int fd, short ev, void *arg)
 		SAMPLE("omni_interfaces", n, "%s", "");
 		SAMPLE("omni_local_addrs_updates_total", netmon_updates(),
 		    "%s", "");
+		SAMPLE("omni_netmon_dumps_total", netmon_dumps(), "%s", "");
 		SAMPLE("omni_peer_paths_invalid_total",
 		    omnid->o_paths_invalid, "%s", "");
 #undef SAMPLE

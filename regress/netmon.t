@@ -255,6 +255,14 @@ upd() {
 check "omni_local_addrs_updates_total counts the changes (>= 8)" \
     wait_for 6 sh -c "v=\$(ip netns exec $NS curl -sf http://127.0.0.1:9090/metrics | awk '/^omni_local_addrs_updates_total /{ print \$2 }'); [ -n \"\$v\" ] && [ \"\$v\" -ge 8 ]"
 echo "# omni_local_addrs_updates_total $(upd)"
+# and the dumps it made: exactly those its log counts
+ndumps() {
+	ip netns exec "$NS" curl -sf http://127.0.0.1:9090/metrics |
+	    awk '/^omni_netmon_dumps_total /{ print $2 }'
+}
+check "omni_netmon_dumps_total is the number of dumps logged ($(dumps))" \
+    wait_for 6 sh -c "[ \"\$(ip netns exec $NS curl -sf http://127.0.0.1:9090/metrics | awk '/^omni_netmon_dumps_total /{ print \$2 }')\" = \"\$(grep -c 'netmon: dump [0-9]* (' $LOG)\" ]"
+echo "# omni_netmon_dumps_total $(ndumps)"
 d=$(grep "died\|exited with\|fatal" "$LOG" | grep -v "died: signal 9")
 ok $([ -z "$d" ]; echo $?) "no child died but the one killed${d:+: $d}"
 
