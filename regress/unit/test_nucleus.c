@@ -1006,6 +1006,32 @@ q_by_iface(void)
 	nq = n;
 }
 
+static void run_for(int);
+
+/*
+ * The nucleus (absent) comes back slowly: what the edges send queues
+ * up as in a starting nucleus's socket, and the answer to their
+ * REGISTER is late enough that each sends it again; omni1's two are
+ * answered first, before it could learn of any other edge.
+ */
+static void
+slow_comeback(void)
+{
+	nuc = nucleus_new(root, npriv, npub, 15);
+	hold = 1;
+	run_for(3);		/* REGISTERs without a cookie queue up */
+	hold = 0;
+	maxrounds = 1;		/* the CHALLENGEs; REGISTERs with one queue */
+	pump();
+	hold = 1;
+	advance(1100);
+	edge_tick(&clk);	/* no answer yet: REGISTER again */
+	q_by_iface();
+	hold = 0;
+	maxrounds = 100;
+	pump();
+}
+
 static void
 run_for(int secs)
 {
@@ -1125,12 +1151,10 @@ test_edge(void)
 
 	/*
 	 * It goes silent long enough for the edges to give it up, then
-	 * comes back slowly: what they send queues up (a starting
-	 * nucleus's socket is bound before signald reads it), and the
-	 * answer to their REGISTER is late enough that each sends it
-	 * again.  Both REGISTERs get a full sync of the new epoch, the
-	 * second one with fewer peers than the edges had: the peers kept
-	 * from before the restart must survive that second sync too.
+	 * comes back slowly (a starting nucleus's socket is bound before
+	 * signald reads it).  Each edge's two REGISTERs get a full sync of
+	 * the new epoch, the second with fewer peers than the edge had:
+	 * the peers kept from before the restart must survive it too.
 	 */
 	for (i = 1; i <= 3; i++)
 		minset[i] = 99;
@@ -1139,20 +1163,8 @@ test_edge(void)
 	run_for(8);
 	ok(edge_status(0, name, sizeof(name), &reg) && !reg,
 	    "silent for 8 s: not registered");
-	nuc = nucleus_new(root, npriv, npub, 15);
-	hold = 1;
-	run_for(3);		/* REGISTERs without a cookie queue up */
-	hold = 0;
-	maxrounds = 1;		/* the CHALLENGEs; REGISTERs with one queue */
-	pump();
-	hold = 1;
-	advance(1100);
-	edge_tick(&clk);	/* no answer yet: REGISTER again */
-	q_by_iface();		/* omni1's two first: it sees no other */
-	hold = 0;
-	maxrounds = 100;
 	before = sig_stats.received[SIG_REGISTER_ACK];
-	pump();
+	slow_comeback();
 	ok(sig_stats.received[SIG_REGISTER_ACK] - before >= 4,
 	    "late answers: REGISTERs answered twice (%d ACKs)",
 	    (int)(sig_stats.received[SIG_REGISTER_ACK] - before));
@@ -1163,6 +1175,27 @@ test_edge(void)
 	    "no peer set shrank meanwhile (smallest %zu %zu %zu)",
 	    minset[1] == 99 ? 2 : minset[1], minset[2] == 99 ? 2 : minset[2],
 	    minset[3] == 99 ? 2 : minset[3]);
+
+	/*
+	 * The same, but omni3 went for good while the nucleus was away:
+	 * the others keep it through both syncs, then drop it within
+	 * EDGE_SILENT_BEATS heartbeats, as after a single sync.
+	 */
+	nucleus_free(nuc);
+	nuc = NULL;
+	edge_reconf(ifs, 2, &clk);	/* its DEREGISTER reaches nobody */
+	run_for(8);
+	slow_comeback();
+	ok(lastset[1] == 2 && lastset[2] == 2,
+	    "omni3 gone: kept provisionally through both syncs (%zu %zu)",
+	    lastset[1], lastset[2]);
+	run_for(7);
+	ok(lastset[1] == 1 && lastset[2] == 1,
+	    "and dropped within 3 heartbeats (%zu %zu)", lastset[1],
+	    lastset[2]);
+	edge_reconf(ifs, 3, &clk);
+	run_for(3);
+	ok(nucleus_nedges(nuc) == 3 && all_sets(3, 2), "omni3 back");
 
 	/* 30% loss on everything, a fourth edge joins */
 	loss = 30;
