@@ -7,6 +7,9 @@
  *
  * With NETLINK_EXT_ACK the kernel explains many refusals in words;
  * that text is appended to the errno text in the log.
+ *
+ * The reading of replies (nl_reply_run, nl_reply_wait) is shared with
+ * the generic netlink requests of wg_kernel.c.
  */
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -85,23 +88,24 @@ rtnl_open(int strict)
 	return NULL;
 }
 
+/* --- replies, shared with wg_kernel.c ------------------------------------ */
+
 static int
-rtnl_extack_attr(const struct nlattr *attr, void *arg)
+nl_extack_attr(const struct nlattr *attr, void *arg)
 {
-	struct rtnl_ctx	*ctx = arg;
+	struct nl_reply	*r = arg;
 
 	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
-		strlcpy(ctx->extack, mnl_attr_get_str(attr),
-		    sizeof(ctx->extack));
+	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0 &&
+	    r->nr_extack != NULL)
+		strlcpy(r->nr_extack, mnl_attr_get_str(attr), r->nr_extacklen);
 	return MNL_CB_OK;
 }
 
 /* NLMSG_ERROR: an ACK (error 0) ends the exchange, else keep the why. */
 static int
-rtnl_error_cb(const struct nlmsghdr *nlh, void *arg)
+nl_error_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	struct rtnl_ctx		*ctx = arg;
 	const struct nlmsgerr	*e;
 	size_t			 off;
 
@@ -113,27 +117,30 @@ rtnl_error_cb(const struct nlmsghdr *nlh, void *arg)
 	if (e->error == 0)
 		return MNL_CB_STOP;
 	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+		/* the TLVs follow the echoed request, if it is not capped */
 		off = sizeof(*e);
 		if (!(nlh->nlmsg_flags & NLM_F_CAPPED) &&
 		    e->msg.nlmsg_len > sizeof(struct nlmsghdr))
-			off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+			off += MNL_ALIGN(e->msg.nlmsg_len -
+			    sizeof(struct nlmsghdr));
 		if (mnl_nlmsg_size(off) <= nlh->nlmsg_len)
-			(void)mnl_attr_parse(nlh, off, rtnl_extack_attr, ctx);
+			(void)mnl_attr_parse(nlh, off, nl_extack_attr, arg);
 	}
-	errno = e->error < 0 ? -e->error : e->error;
+	/* INT_MIN has no positive counterpart: call it malformed. */
+	errno = e->error < 0 && e->error > -4096 ? -e->error : EBADMSG;
 	return MNL_CB_ERROR;
 }
 
 /* NLMSG_DONE ends a dump; it carries the dump's error, if any. */
 static int
-rtnl_done_cb(const struct nlmsghdr *nlh, void *arg)
+nl_done_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	int	 error;
 
 	if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(error))) {
 		memcpy(&error, mnl_nlmsg_get_payload(nlh), sizeof(error));
 		if (error < 0) {
-			errno = -error;
+			errno = error > -4096 ? -error : EBADMSG;
 			return MNL_CB_ERROR;
 		}
 	}
@@ -141,35 +148,107 @@ rtnl_done_cb(const struct nlmsghdr *nlh, void *arg)
 }
 
 static int
-rtnl_noop_cb(const struct nlmsghdr *nlh, void *arg)
+nl_noop_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	return MNL_CB_OK;
 }
 
 static int
-rtnl_overrun_cb(const struct nlmsghdr *nlh, void *arg)
+nl_overrun_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	errno = ENOSPC;
 	return MNL_CB_ERROR;
 }
 
 static int
-rtnl_data_cb(const struct nlmsghdr *nlh, void *arg)
+nl_data_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	struct rtnl_ctx	*ctx = arg;
+	struct nl_reply	*r = arg;
 
-	if (ctx->cb == NULL)
+	if (r->nr_cb == NULL)
 		return MNL_CB_OK;
-	return ctx->cb(nlh, ctx->arg);
+	return r->nr_cb(nlh, r->nr_arg);
 }
 
-static int64_t
-rtnl_now_ms(void)
+/*
+ * One datagram of replies to seq: MNL_CB_OK more to come, MNL_CB_STOP,
+ * or MNL_CB_ERROR with errno.
+ */
+int
+nl_reply_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+    struct nl_reply *r)
+{
+	mnl_cb_t		 ctl[NLMSG_MIN_TYPE];
+	const struct nlmsghdr	*nlh;
+	size_t			 off = 0;
+
+	/*
+	 * libmnl compares message lengths as int: one of 2 GiB or more
+	 * would pass as negative.  Every length must fit, unsigned.
+	 */
+	while (len - off >= sizeof(*nlh)) {
+		nlh = (const struct nlmsghdr *)((const char *)buf + off);
+		if (nlh->nlmsg_len < sizeof(*nlh) ||
+		    nlh->nlmsg_len > len - off) {
+			errno = EBADMSG;
+			return MNL_CB_ERROR;
+		}
+		off += MNL_ALIGN((size_t)nlh->nlmsg_len);
+		if (off > len)
+			break;
+	}
+
+	/* libmnl applies no default to a type the table covers: all four. */
+	memset(ctl, 0, sizeof(ctl));
+	ctl[NLMSG_NOOP] = nl_noop_cb;
+	ctl[NLMSG_ERROR] = nl_error_cb;
+	ctl[NLMSG_DONE] = nl_done_cb;
+	ctl[NLMSG_OVERRUN] = nl_overrun_cb;
+	return mnl_cb_run2(buf, len, seq, portid, nl_data_cb, r, ctl,
+	    NLMSG_MIN_TYPE);
+}
+
+int64_t
+nl_now_ms(void)
 {
 	struct timespec	 ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Read the replies to seq on nl into buf until the ACK, NLMSG_DONE of
+ * a dump or an error, for at most timeout_ms (the socket's receive
+ * timeout bounds each read).  0, or -1 with errno set.
+ */
+int
+nl_reply_wait(struct mnl_socket *nl, uint32_t seq, void *buf, size_t buflen,
+    int timeout_ms, struct nl_reply *r)
+{
+	uint32_t	 portid = mnl_socket_get_portid(nl);
+	int64_t		 deadline = nl_now_ms() + timeout_ms;
+	ssize_t		 n;
+	int		 ret;
+
+	if (r->nr_extack != NULL && r->nr_extacklen > 0)
+		r->nr_extack[0] = '\0';
+	for (;;) {
+		if (nl_now_ms() > deadline) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if ((n = mnl_socket_recvfrom(nl, buf, buflen)) == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				errno = ETIMEDOUT;
+			return -1;
+		}
+		ret = nl_reply_run(buf, (size_t)n, seq, portid, r);
+		if (ret == MNL_CB_ERROR)
+			return -1;
+		if (ret == MNL_CB_STOP)
+			return 0;
+	}
 }
 
 /*
@@ -182,58 +261,25 @@ static int
 rtnl_talk(struct nlmsghdr *nlh, struct rtnl_ctx *ctx)
 {
 	static char		 rbuf[RTNL_BUFSIZE];
-	mnl_cb_t		 ctl[NLMSG_MIN_TYPE];
+	struct nl_reply		 r = { ctx->cb, ctx->arg, ctx->extack,
+				    sizeof(ctx->extack) };
 	struct mnl_socket	*nl;
-	uint32_t		 portid, seq;
-	int64_t			 deadline;
-	ssize_t			 n;
-	int			 ret, saved;
+	int			 ret = -1, saved;
 
 	ctx->extack[0] = '\0';
 	if ((nl = rtnl_open(ctx->strict)) == NULL)
 		return -1;
 	if (rtnl_seq == 0)
 		rtnl_seq = (uint32_t)time(NULL);
-	seq = ++rtnl_seq;
-	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_seq = ++rtnl_seq;
 	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	portid = mnl_socket_get_portid(nl);
-
-	/* libmnl applies no default to a type the table covers: all four. */
-	memset(ctl, 0, sizeof(ctl));
-	ctl[NLMSG_NOOP] = rtnl_noop_cb;
-	ctl[NLMSG_ERROR] = rtnl_error_cb;
-	ctl[NLMSG_DONE] = rtnl_done_cb;
-	ctl[NLMSG_OVERRUN] = rtnl_overrun_cb;
-
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) == -1)
-		goto fail;
-	deadline = rtnl_now_ms() + RTNL_TIMEOUT_MS;
-	for (;;) {
-		if (rtnl_now_ms() > deadline) {
-			errno = ETIMEDOUT;
-			goto fail;
-		}
-		n = mnl_socket_recvfrom(nl, rbuf, sizeof(rbuf));
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				errno = ETIMEDOUT;
-			goto fail;
-		}
-		ret = mnl_cb_run2(rbuf, n, seq, portid, rtnl_data_cb, ctx,
-		    ctl, NLMSG_MIN_TYPE);
-		if (ret == MNL_CB_ERROR)
-			goto fail;
-		if (ret == MNL_CB_STOP)
-			break;
-	}
-	mnl_socket_close(nl);
-	return 0;
- fail:
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) != -1)
+		ret = nl_reply_wait(nl, nlh->nlmsg_seq, rbuf, sizeof(rbuf),
+		    RTNL_TIMEOUT_MS, &r);
 	saved = errno;
 	mnl_socket_close(nl);
 	errno = saved;
-	return -1;
+	return ret;
 }
 
 static void

@@ -391,125 +391,7 @@ wgk_parse_msg(const struct nlmsghdr *nlh, struct wgk_device *dev)
 	return MNL_CB_ERROR;
 }
 
-/* --- replies: ACKs, errors, dumps --------------------------------------- */
-
-struct wgk_ctx {
-	mnl_cb_t	 cb;		/* data messages, may be NULL */
-	void		*arg;
-	char		*extack;	/* the kernel's explanation */
-	size_t		 extacklen;
-};
-
-static int
-wgk_extack_attr(const struct nlattr *attr, void *arg)
-{
-	struct wgk_ctx	*ctx = arg;
-
-	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0 &&
-	    ctx->extack != NULL)
-		strlcpy(ctx->extack, mnl_attr_get_str(attr), ctx->extacklen);
-	return MNL_CB_OK;
-}
-
-static int
-wgk_error_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	const struct nlmsgerr	*e;
-	size_t			 off;
-
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	e = mnl_nlmsg_get_payload(nlh);
-	if (e->error == 0)
-		return MNL_CB_STOP;
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-		off = sizeof(*e);
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED) &&
-		    e->msg.nlmsg_len > sizeof(struct nlmsghdr))
-			off += MNL_ALIGN(e->msg.nlmsg_len -
-			    sizeof(struct nlmsghdr));
-		if (mnl_nlmsg_size(off) <= nlh->nlmsg_len)
-			(void)mnl_attr_parse(nlh, off, wgk_extack_attr, arg);
-	}
-	/* INT_MIN has no positive counterpart: call it malformed. */
-	errno = e->error < 0 && e->error > -4096 ? -e->error : EBADMSG;
-	return MNL_CB_ERROR;
-}
-
-static int
-wgk_done_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	int	 error;
-
-	if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(error))) {
-		memcpy(&error, mnl_nlmsg_get_payload(nlh), sizeof(error));
-		if (error < 0) {
-			errno = error > -4096 ? -error : EBADMSG;
-			return MNL_CB_ERROR;
-		}
-	}
-	return MNL_CB_STOP;
-}
-
-static int
-wgk_noop_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	return MNL_CB_OK;
-}
-
-static int
-wgk_overrun_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	errno = ENOSPC;
-	return MNL_CB_ERROR;
-}
-
-static int
-wgk_data_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	struct wgk_ctx	*ctx = arg;
-
-	if (ctx->cb == NULL)
-		return MNL_CB_OK;
-	return ctx->cb(nlh, ctx->arg);
-}
-
-/* One datagram of replies: MNL_CB_OK more to come, STOP, or ERROR. */
-static int
-wgk_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,
-    struct wgk_ctx *ctx)
-{
-	mnl_cb_t		 ctl[NLMSG_MIN_TYPE];
-	const struct nlmsghdr	*nlh;
-	size_t			 off = 0;
-
-	/*
-	 * libmnl compares message lengths as int: one of 2 GiB or more
-	 * would pass as negative.  Every length must fit, unsigned.
-	 */
-	while (len - off >= sizeof(*nlh)) {
-		nlh = (const struct nlmsghdr *)((const char *)buf + off);
-		if (nlh->nlmsg_len < sizeof(*nlh) ||
-		    nlh->nlmsg_len > len - off) {
-			errno = EBADMSG;
-			return MNL_CB_ERROR;
-		}
-		off += MNL_ALIGN((size_t)nlh->nlmsg_len);
-		if (off > len)
-			break;
-	}
-
-	memset(ctl, 0, sizeof(ctl));
-	ctl[NLMSG_NOOP] = wgk_noop_cb;
-	ctl[NLMSG_ERROR] = wgk_error_cb;
-	ctl[NLMSG_DONE] = wgk_done_cb;
-	ctl[NLMSG_OVERRUN] = wgk_overrun_cb;
-	return mnl_cb_run2(buf, len, seq, portid, wgk_data_cb, ctx, ctl,
-	    NLMSG_MIN_TYPE);
-}
+/* --- replies: ACKs, errors, dumps (nl_reply_run, rtnl.c) ------------------ */
 
 static int
 wgk_parse_cb(const struct nlmsghdr *nlh, void *arg)
@@ -528,10 +410,10 @@ int
 wgk_dump_feed(struct wgk_device *dev, const void *buf, size_t len,
     uint32_t seq, uint32_t portid, char *extack, size_t extacklen)
 {
-	struct wgk_ctx	 ctx = { wgk_parse_cb, dev, extack, extacklen };
+	struct nl_reply	 rep = { wgk_parse_cb, dev, extack, extacklen };
 	int		 r;
 
-	r = wgk_run(buf, len, seq, portid, &ctx);
+	r = nl_reply_run(buf, len, seq, portid, &rep);
 	if (r == MNL_CB_ERROR && errno == EINTR)
 		dev->interrupted = 1;
 	else if (r != MNL_CB_ERROR && dev->interrupted) {
@@ -736,15 +618,6 @@ static char	 wgk_rbuf[WGK_RECV_MAX];	/* ACKs and small replies */
 static char	 wgk_dbuf[WGK_RECV_MAX];	/* dump parts */
 static char	 wgk_sbuf[WGK_MSG_MAX];		/* requests */
 
-static int64_t
-wgk_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 wgk_close(struct wgk_sock *ks)
 {
@@ -803,29 +676,10 @@ wgk_send(struct wgk_sock *ks, struct nlmsghdr *nlh)
 static int
 wgk_wait(struct wgk_sock *ks, uint32_t seq, mnl_cb_t cb, void *arg)
 {
-	struct wgk_ctx	 ctx = { cb, arg, ks->extack, sizeof(ks->extack) };
-	int64_t		 deadline = wgk_now_ms() + WGK_TIMEOUT_MS;
-	ssize_t		 n;
-	int		 r;
+	struct nl_reply	 rep = { cb, arg, ks->extack, sizeof(ks->extack) };
 
-	ks->extack[0] = '\0';
-	for (;;) {
-		if (wgk_now_ms() > deadline) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		if ((n = mnl_socket_recvfrom(ks->nl, wgk_rbuf,
-		    sizeof(wgk_rbuf))) == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				errno = ETIMEDOUT;
-			return -1;
-		}
-		r = wgk_run(wgk_rbuf, (size_t)n, seq, ks->portid, &ctx);
-		if (r == MNL_CB_ERROR)
-			return -1;
-		if (r == MNL_CB_STOP)
-			return 0;
-	}
+	return nl_reply_wait(ks->nl, seq, wgk_rbuf, sizeof(wgk_rbuf),
+	    WGK_TIMEOUT_MS, &rep);
 }
 
 static int
@@ -1025,9 +879,9 @@ wgk_dump(const char *name, struct wgk_device *dev, int attempt, char *err,
 		wgk_err(err, errlen, name, "get", errno, NULL);
 		goto fail;
 	}
-	deadline = wgk_now_ms() + WGK_TIMEOUT_MS;
+	deadline = nl_now_ms() + WGK_TIMEOUT_MS;
 	for (;;) {
-		if (wgk_now_ms() > deadline) {
+		if (nl_now_ms() > deadline) {
 			wgk_err(err, errlen, name, "get", ETIMEDOUT, NULL);
 			goto fail;
 		}
