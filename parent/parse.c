@@ -882,15 +882,21 @@ iface_label(const struct conf_iface *ifc, int idx, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * A sequence of at most max distinct addresses under key, port defport
+ * when none is given.  nuclei: and stun-servers: share it, so both give
+ * the same positioned errors.
+ */
 static int
-parse_nuclei(struct pstate *ps, struct conf_iface *ifc, yaml_mark_t keymark)
+parse_addr_list(struct pstate *ps, const char *key, uint16_t defport,
+    struct omni_addr *list, int max, int *np)
 {
 	yaml_event_t	 ev;
 	yaml_mark_t	 start;
 	char		 a[OMNI_ADDRSTRLEN];
 	int		 empty, i;
 
-	if (coll_value(ps, "nuclei", YAML_SEQUENCE_START_EVENT, &empty,
+	if (coll_value(ps, key, YAML_SEQUENCE_START_EVENT, &empty,
 	    &start) == -1)
 		return -1;
 	while (!empty) {
@@ -900,27 +906,34 @@ parse_nuclei(struct pstate *ps, struct conf_iface *ifc, yaml_mark_t keymark)
 			yaml_event_delete(&ev);
 			break;
 		}
-		if (ifc->nnuclei == OMNI_MAX_NUCLEI) {
-			perr(ps, ev.start_mark, "nuclei: expected at most %d "
-			    "addresses", OMNI_MAX_NUCLEI);
+		if (*np == max) {
+			perr(ps, ev.start_mark, "%s: expected at most %d "
+			    "addresses", key, max);
 			yaml_event_delete(&ev);
 			return -1;
 		}
 		start = ev.start_mark;
-		if (addr_check(ps, "nuclei", OMNI_NUCLEUS_PORT, 0, &ev,
-		    &ifc->nuclei[ifc->nnuclei]) == -1)
+		if (addr_check(ps, key, defport, 0, &ev, &list[*np]) == -1)
 			return -1;
-		for (i = 0; i < ifc->nnuclei; i++) {
-			if (memcmp(&ifc->nuclei[i], &ifc->nuclei[ifc->nnuclei],
-			    sizeof(ifc->nuclei[i])) == 0) {
-				perr(ps, start, "nuclei: %s is listed twice",
-				    omni_addr_str(&ifc->nuclei[i], a,
-				    sizeof(a)));
+		for (i = 0; i < *np; i++) {
+			if (memcmp(&list[i], &list[*np], sizeof(list[i])) == 0) {
+				perr(ps, start, "%s: %s is listed twice", key,
+				    omni_addr_str(&list[i], a, sizeof(a)));
 				return -1;
 			}
 		}
-		ifc->nnuclei++;
+		(*np)++;
 	}
+	return 0;
+}
+
+/* Nuclei: 1 to OMNI_MAX_NUCLEI addresses. */
+static int
+parse_nuclei(struct pstate *ps, struct conf_iface *ifc, yaml_mark_t keymark)
+{
+	if (parse_addr_list(ps, "nuclei", OMNI_NUCLEUS_PORT, ifc->nuclei,
+	    OMNI_MAX_NUCLEI, &ifc->nnuclei) == -1)
+		return -1;
 	if (ifc->nnuclei == 0) {
 		perr(ps, keymark, "nuclei: expected 1 to %d addresses",
 		    OMNI_MAX_NUCLEI);
@@ -933,43 +946,8 @@ parse_nuclei(struct pstate *ps, struct conf_iface *ifc, yaml_mark_t keymark)
 static int
 parse_stun_servers(struct pstate *ps, struct conf_iface *ifc)
 {
-	yaml_event_t	 ev;
-	yaml_mark_t	 start;
-	char		 a[OMNI_ADDRSTRLEN];
-	int		 empty, i;
-
-	if (coll_value(ps, "stun-servers", YAML_SEQUENCE_START_EVENT, &empty,
-	    &start) == -1)
-		return -1;
-	while (!empty) {
-		if (next_event(ps, &ev) == -1)
-			return -1;
-		if (ev.type == YAML_SEQUENCE_END_EVENT) {
-			yaml_event_delete(&ev);
-			break;
-		}
-		if (ifc->nstun == OMNI_MAX_STUN) {
-			perr(ps, ev.start_mark, "stun-servers: expected at most "
-			    "%d addresses", OMNI_MAX_STUN);
-			yaml_event_delete(&ev);
-			return -1;
-		}
-		start = ev.start_mark;
-		if (addr_check(ps, "stun-servers", OMNI_STUN_PORT, 0, &ev,
-		    &ifc->stun[ifc->nstun]) == -1)
-			return -1;
-		for (i = 0; i < ifc->nstun; i++) {
-			if (memcmp(&ifc->stun[i], &ifc->stun[ifc->nstun],
-			    sizeof(ifc->stun[i])) == 0) {
-				perr(ps, start, "stun-servers: %s is listed "
-				    "twice", omni_addr_str(&ifc->stun[i], a,
-				    sizeof(a)));
-				return -1;
-			}
-		}
-		ifc->nstun++;
-	}
-	return 0;
+	return parse_addr_list(ps, "stun-servers", OMNI_STUN_PORT, ifc->stun,
+	    OMNI_MAX_STUN, &ifc->nstun);
 }
 
 static void
