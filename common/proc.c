@@ -209,7 +209,7 @@ imsgev_dispatch(int fd, short event, void *arg)
  * Every child takes: -d (foreground), -v (more verbose, repeatable),
  * -U uid, -G gid, -R chroot.
  */
-int
+static int
 proc_child_args(int argc, char **argv, int *debug, int *verbose,
     uid_t *uid, gid_t *gid, char **root)
 {
@@ -249,6 +249,39 @@ proc_child_args(int argc, char **argv, int *debug, int *verbose,
 	if (*uid == (uid_t)-1 || *gid == (gid_t)-1 || *root == NULL)
 		return -1;
 	return 0;
+}
+
+/*
+ * The start every child shares: its arguments (a usage line naming cmd
+ * and exit 1 when they are wrong), its log as name, and the sandbox
+ * description filled with the identity and chroot the parent chose.
+ * The caller adds its system calls and enters the sandbox itself, after
+ * whatever it must do before (sodium_init, rlimits).
+ */
+void
+proc_child_start(int argc, char **argv, const char *cmd, const char *name,
+    struct proc_sandbox *sb)
+{
+	char	*root;
+	uid_t	 uid;
+	gid_t	 gid;
+	int	 debug, verbose;
+
+	if (proc_child_args(argc, argv, &debug, &verbose, &uid, &gid,
+	    &root) == -1) {
+		fprintf(stderr, "usage: %s -U uid -G gid -R chroot [-dv]\n",
+		    cmd);
+		exit(1);
+	}
+	log_init(debug, LOG_DAEMON);
+	log_setverbose(verbose);
+	log_procinit(name);
+
+	memset(sb, 0, sizeof(*sb));
+	sb->name = name;
+	sb->uid = uid;
+	sb->gid = gid;
+	sb->chroot = root;
 }
 
 /* --- sandbox -------------------------------------------------------- */

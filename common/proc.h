@@ -77,8 +77,8 @@ struct proc_sandbox {
 };
 
 void	proc_sandbox(const struct proc_sandbox *);
-int	proc_child_args(int, char **, int *, int *, uid_t *, gid_t *,
-	    char **);
+void	proc_child_start(int, char **, const char *, const char *,
+	    struct proc_sandbox *);
 int	proc_landlock_abi(void);
 void	proc_timer(struct event *, time_t, long);
 pid_t	proc_spawn(const char *, const char *, const char *, int, uid_t,

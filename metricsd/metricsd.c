@@ -91,16 +91,6 @@ static int64_t			 metricsd_last_snapshot;	/* 0: none */
 /* Drops are logged once per sender (slot PROC_MAX: unknown ones). */
 static int			 metricsd_warned[PROC_MAX + 1];
 
-static __attribute__((noreturn)) void
-usage(void)
-{
-	extern char	*__progname;
-
-	fprintf(stderr, "usage: %s -U uid -G gid -R chroot [-dv]\n",
-	    __progname);
-	exit(1);
-}
-
 static int64_t
 metricsd_now(void)
 {
@@ -457,18 +447,10 @@ int
 main(int argc, char **argv)
 {
 	struct event	 ev_sigterm, ev_sigint;
+	struct proc_sandbox sb;
 	struct rlimit	 rl;
-	char		*root;
-	uid_t		 uid;
-	gid_t		 gid;
-	int		 debug, verbose;
 
-	if (proc_child_args(argc, argv, &debug, &verbose, &uid, &gid,
-	    &root) == -1)
-		usage();
-	log_init(debug, LOG_DAEMON);
-	log_setverbose(verbose);
-	log_procinit("metricsd");
+	proc_child_start(argc, argv, "metricsd", "metricsd", &sb);
 
 	rl.rlim_cur = rl.rlim_max = METRICSD_NOFILE;
 	/* valgrind refuses to change the hard limit: lower the soft one. */
@@ -479,8 +461,7 @@ main(int argc, char **argv)
 		fatal("setrlimit");
 
 	metricsd_ioctl_filter();
-	struct proc_sandbox sb = { "metricsd", uid, gid, root,
-	    metricsd_syscalls, 0 };
+	sb.syscalls = metricsd_syscalls;
 	proc_sandbox(&sb);
 
 	mstore_init(&metricsd_store);

@@ -1481,29 +1481,12 @@ parse_main(int argc, char **argv)
 	struct omni_conf	*conf;
 	char			*buf;
 	size_t			 len;
-	uid_t			 uid;
-	gid_t			 gid;
-	char			*root;
-	int			 debug, verbose, fd, nargc, i, r;
+	int			 fd, nargc, i, r;
 
 	parse_strip_argv(argc, argv, &nargc);
 	optind = 1;
 	optreset = 1;
-	if (proc_child_args(nargc, argv, &debug, &verbose, &uid, &gid,
-	    &root) == -1) {
-		fprintf(stderr, "usage: omnid -P config -U uid -G gid "
-		    "-R chroot [-dv]\n");
-		exit(1);
-	}
-	log_init(debug, LOG_DAEMON);
-	log_setverbose(verbose);
-	log_procinit("config");
-
-	memset(&sb, 0, sizeof(sb));
-	sb.name = "config";
-	sb.uid = uid;
-	sb.gid = gid;
-	sb.chroot = root;
+	proc_child_start(nargc, argv, "omnid -P config", "config", &sb);
 	sb.syscalls = parse_syscalls;
 	proc_sandbox(&sb);
 

@@ -144,13 +144,6 @@ ssock_close(struct ssocks *list, struct ssock *ss)
 	free(ss);
 }
 
-static __attribute__((noreturn)) void
-usage(void)
-{
-	fprintf(stderr, "usage: signald -U uid -G gid -R chroot [-dv]\n");
-	exit(1);
-}
-
 static void
 clock_now(struct sig_clock *clk)
 {
@@ -959,29 +952,14 @@ main(int argc, char *argv[])
 {
 	struct proc_sandbox	 sb;
 	struct timeval		 tv = { 1, 0 };
-	char			*root;
-	uid_t			 uid;
-	gid_t			 gid;
-	int			 debug, verbose;
 
-	if (proc_child_args(argc, argv, &debug, &verbose, &uid, &gid,
-	    &root) == -1)
-		usage();
-	log_init(debug, LOG_DAEMON);
-	log_setverbose(verbose);
-	log_procinit("signald");
+	proc_child_start(argc, argv, "signald", "signald", &sb);
 
 	/* before the sandbox: it may want /dev/urandom */
 	if (sodium_init() == -1)
 		fatalx("sodium_init");
 
-	memset(&sb, 0, sizeof(sb));
-	sb.name = "signald";
-	sb.uid = uid;
-	sb.gid = gid;
-	sb.chroot = root;
 	sb.syscalls = signald_syscalls;
-	sb.allow_tcp_bind = 0;
 	proc_sandbox(&sb);
 
 	event_init();

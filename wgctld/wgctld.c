@@ -115,13 +115,6 @@ static const int wgctld_syscalls[] = {
 	-1
 };
 
-static __attribute__((noreturn)) void
-usage(void)
-{
-	fprintf(stderr, "usage: wgctld -U uid -G gid -R chroot [-dv]\n");
-	exit(1);
-}
-
 int
 wgctld_to_parent(uint32_t type, uint32_t peerid, const void *data,
     size_t len)
@@ -678,17 +671,8 @@ main(int argc, char *argv[])
 {
 	struct event	 ev_term, ev_int;
 	struct proc_sandbox sb;
-	char		*root;
-	uid_t		 uid;
-	gid_t		 gid;
-	int		 debug, verbose;
 
-	if (proc_child_args(argc, argv, &debug, &verbose, &uid, &gid,
-	    &root) == -1)
-		usage();
-	log_init(debug, LOG_DAEMON);
-	log_setverbose(verbose);
-	log_procinit("wgctld");
+	proc_child_start(argc, argv, "wgctld", "wgctld", &sb);
 
 	/* Only base64 of public keys for the logs, but set it up early. */
 	if (sodium_init() == -1)
@@ -697,11 +681,6 @@ main(int argc, char *argv[])
 	status_init(time(NULL));
 	peers_set_session_check(status_session_live);
 
-	memset(&sb, 0, sizeof(sb));
-	sb.name = "wgctld";
-	sb.uid = uid;
-	sb.gid = gid;
-	sb.chroot = root;
 	sb.syscalls = wgctld_syscalls;
 	proc_sandbox(&sb);
 
